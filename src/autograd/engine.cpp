@@ -1,0 +1,195 @@
+// The backward engine: counts each node's dependencies, then runs nodes in an order where every
+// node sees the sum of all gradients flowing into it before it runs.
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "autograd/node.h"
+#include "strata/autograd.h"
+#include "strata/factories.h"
+#include "strata/ops.h"
+
+namespace strata::autograd {
+
+Edge gradient_edge(const Tensor& t) {
+  auto& impl = t.impl();
+  if (impl.grad_fn) return {impl.grad_fn, impl.output_nr};
+  if (!impl.requires_grad) return {};
+  if (!impl.grad_accumulator) impl.grad_accumulator = std::make_shared<AccumulateGrad>(t.impl_ptr());
+  return {impl.grad_accumulator, 0};
+}
+
+std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
+  auto leaf = leaf_.lock();
+  Tensor& g = grads[0];
+  if (!leaf || !g.defined()) return {};
+  if (!(g.shape() == leaf->sizes))
+    fail("[AccumulateGrad] gradient of shape {} does not match the leaf's shape {}", g.shape().str(),
+         leaf->sizes.str());
+  if (!leaf->grad) {
+    // Keep the incoming tensor when nothing else refers to it; otherwise copy, so that a later
+    // in-place accumulation cannot change someone else's tensor.
+    const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1;
+    Tensor stored = is_grad_enabled() ? g : (sole_owner && g.is_contiguous() ? g.detach() : g.detach().clone());
+    leaf->grad = stored.impl_ptr();
+  } else if (is_grad_enabled()) {
+    leaf->grad = (Tensor(leaf->grad) + g).impl_ptr();  // keep the graph for double backward
+  } else {
+    Tensor(leaf->grad).add_(g);
+  }
+  return {};
+}
+
+namespace {
+
+bool has_non_finite(const Tensor& g) {
+  if (!g.defined() || !g.is_floating_point() || g.numel() == 0) return false;
+  NoGradGuard no_grad;
+  return !logical_not(logical_or(g != g, abs(g) == INFINITY).sum().to(kBool)).item<bool>();
+}
+
+struct Capture {
+  Node* node;
+  uint32_t slot;
+  size_t result_index;
+};
+
+void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs, bool keep_graph,
+         bool create_graph, const std::vector<Capture>& captures, std::vector<Tensor>* captured) {
+  // Roots.
+  std::vector<Edge> roots;
+  std::vector<Tensor> root_grads;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& out = outputs[i];
+    if (!out.requires_grad())
+      fail("[backward] the tensor {} does not require grad and has no grad_fn: nothing to differentiate. "
+           "Call requires_grad_() on the leaf tensors you want gradients for",
+           out.describe());
+    Tensor g = i < grad_outputs.size() ? grad_outputs[i] : Tensor();
+    if (!g.defined()) {
+      if (out.numel() != 1)
+        fail("[backward] grad can be created implicitly only for a one-element output, got {}; pass a "
+             "gradient of the same shape to backward()",
+             out.describe());
+      g = ones_like(out);
+    } else if (!(g.shape() == out.shape())) {
+      fail("[backward] gradient {} does not match the output {}", g.describe(), out.describe());
+    }
+    roots.push_back(gradient_edge(out));
+    root_grads.push_back(g);
+  }
+
+  // Dependency counts over the reachable graph.
+  std::unordered_map<Node*, int> deps;
+  std::vector<Node*> stack;
+  std::unordered_set<Node*> seen;
+  for (auto& e : roots)
+    if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (auto& e : n->next_edges) {
+      if (!e.valid()) continue;
+      ++deps[e.node.get()];
+      if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+    }
+  }
+
+  std::unordered_map<Node*, std::vector<Tensor>> buffers;
+  std::unordered_map<Node*, std::shared_ptr<Node>> owners;  // keeps queued nodes alive
+  auto add_to_buffer = [&](const Edge& e, Tensor g) {
+    auto& buf = buffers[e.node.get()];
+    if (buf.empty()) buf.resize(e.node->num_outputs);
+    Tensor& slot = buf[e.input_nr];
+    slot = slot.defined() ? slot + g : std::move(g);
+    owners.emplace(e.node.get(), e.node);
+  };
+  std::vector<Node*> ready;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    add_to_buffer(roots[i], root_grads[i]);
+  }
+  for (auto& e : roots)
+    if (deps[e.node.get()] == 0 && std::find(ready.begin(), ready.end(), e.node.get()) == ready.end())
+      ready.push_back(e.node.get());
+
+  const bool previous_mode = is_grad_enabled();
+  set_grad_enabled(create_graph);
+  struct Restore {
+    bool mode;
+    ~Restore() { set_grad_enabled(mode); }
+  } restore{previous_mode};
+
+  while (!ready.empty()) {
+    Node* node = ready.back();
+    ready.pop_back();
+    std::shared_ptr<Node> keep = owners[node];
+    std::vector<Tensor> grads;
+    if (auto it = buffers.find(node); it != buffers.end()) {
+      grads = std::move(it->second);
+      buffers.erase(it);
+    }
+    grads.resize(node->num_outputs);
+    for (auto& [slot, hook] : node->pre_hooks) {
+      if (!grads[slot].defined()) continue;
+      Tensor replaced = hook(grads[slot]);
+      if (replaced.defined()) {
+        if (!(replaced.shape() == grads[slot].shape()))
+          fail("[hook] a tensor hook returned a gradient of shape {}, expected {}", replaced.shape().str(),
+               grads[slot].shape().str());
+        grads[slot] = replaced;
+      }
+    }
+    for (auto& c : captures)
+      if (c.node == node) (*captured)[c.result_index] = grads[c.slot];
+    const bool any_grad = std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
+    // autograd::grad returns gradients instead of accumulating them into leaves.
+    const bool skip = !any_grad || (captured != nullptr && dynamic_cast<AccumulateGrad*>(node) != nullptr);
+    std::vector<Tensor> input_grads;
+    if (!skip) input_grads = node->apply(std::move(grads));
+    if (is_anomaly_enabled()) {
+      for (size_t i = 0; i < input_grads.size(); ++i) {
+        if (has_non_finite(input_grads[i]))
+          fail("[anomaly] {} returned nan or inf in its gradient for input {}{}", node->name(), i,
+               node->scope.empty() ? std::string() : " (op ran in " + node->scope + ")");
+      }
+    }
+    if (!keep_graph) node->release_saved();
+    for (size_t i = 0; i < node->next_edges.size(); ++i) {
+      const Edge& e = node->next_edges[i];
+      if (!e.valid()) continue;
+      if (i < input_grads.size() && input_grads[i].defined()) add_to_buffer(e, std::move(input_grads[i]));
+      owners.emplace(e.node.get(), e.node);
+      if (--deps[e.node.get()] == 0) ready.push_back(e.node.get());
+    }
+    owners.erase(node);
+  }
+}
+
+}  // namespace
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, bool retain_graph, bool create_graph,
+                         bool allow_unused) {
+  std::vector<Capture> captures;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].requires_grad())
+      fail("[autograd::grad] input {} ({}) does not require grad", i, inputs[i].describe());
+    Edge e = gradient_edge(inputs[i]);
+    captures.push_back({e.node.get(), e.input_nr, i});
+  }
+  std::vector<Tensor> result(inputs.size());
+  run(outputs, grad_outputs, retain_graph || create_graph, create_graph, captures, &result);
+  for (size_t i = 0; i < result.size(); ++i)
+    if (!result[i].defined() && !allow_unused)
+      fail("[autograd::grad] input {} ({}) was not used to compute the outputs; pass allow_unused=true "
+           "to get an undefined tensor for it",
+           i, inputs[i].describe());
+  return result;
+}
+
+void backward(const Tensor& output, const Tensor& gradient, bool retain_graph, bool create_graph) {
+  run({output}, {gradient}, retain_graph || create_graph, create_graph, {}, nullptr);
+}
+
+}  // namespace strata::autograd

@@ -1,0 +1,23 @@
+// Thread-local autograd switches: grad mode, anomaly mode and the current module scope.
+#include "strata/autograd.h"
+
+namespace strata {
+namespace {
+thread_local bool grad_enabled = true;
+bool anomaly_enabled = false;
+thread_local std::string scope;
+}  // namespace
+
+bool is_grad_enabled() { return grad_enabled; }
+void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
+
+namespace autograd {
+bool is_anomaly_enabled() { return anomaly_enabled; }
+void set_detect_anomaly(bool enabled) { anomaly_enabled = enabled; }
+std::string set_current_scope(std::string s) {
+  std::swap(scope, s);
+  return s;
+}
+const std::string& current_scope() { return scope; }
+}  // namespace autograd
+}  // namespace strata

@@ -1,0 +1,11 @@
+#pragma once
+// Each CPU kernel file fills its part of the CPU kernel table.
+#include "backend/kernels.h"
+
+namespace strata::backend::cpu {
+void register_elementwise(Kernels& k);
+void register_reduce(Kernels& k);
+void register_matmul(Kernels& k);
+void register_indexing(Kernels& k);
+void register_random(Kernels& k);
+}  // namespace strata::backend::cpu

@@ -1,0 +1,254 @@
+// Elementwise CPU kernels: binary, unary, where, clamp, copy and fill, over any strides.
+#include <cmath>
+#include <limits>
+
+#include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/dispatch.h"
+#include "backend/cpu/loops.h"
+
+namespace strata::backend::cpu {
+namespace {
+
+// One innermost run of out = f(a, b). The common stride patterns get their own loops so the
+// compiler can vectorise them.
+template <typename R, typename A, typename B, typename F>
+void binary_run(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n, F f) {
+  R* o = reinterpret_cast<R*>(p[0]);
+  const A* a = reinterpret_cast<const A*>(p[1]);
+  const B* b = reinterpret_cast<const B*>(p[2]);
+  if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+  } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+    const B bv = *b;
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], bv);
+  } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+    const A av = *a;
+    for (int64_t i = 0; i < n; ++i) o[i] = f(av, b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(a[i * s[1]], b[i * s[2]]);
+  }
+}
+
+template <typename R, typename A, typename B, typename F>
+void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
+  for_each_run<3>({&out, &a, &b}, [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+    binary_run<R, A, B>(p, s, n, f);
+  });
+}
+
+template <typename R, typename A, typename F>
+void unary_loop(const Tensor& out, const Tensor& x, F f) {
+  for_each_run<2>({&out, &x}, [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+    R* o = reinterpret_cast<R*>(p[0]);
+    const A* a = reinterpret_cast<const A*>(p[1]);
+    if (s[0] == 1 && s[1] == 1) {
+      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
+    } else if (s[0] == 1 && s[1] == 0) {
+      const R v = f(*a);
+      for (int64_t i = 0; i < n; ++i) o[i] = v;
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(a[i * s[1]]);
+    }
+  });
+}
+
+template <typename T>
+bool is_nan(T v) {
+  if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
+  else return false;
+}
+
+template <typename T>
+T int_pow(T base, T exp) {
+  if (exp < 0) return base == 1 ? T(1) : T(0);  // the op layer rejects negative integer powers
+  T result = 1;
+  while (exp) {
+    if (exp & 1) result *= base;
+    base *= base;
+    exp >>= 1;
+  }
+  return result;
+}
+
+template <typename T>
+void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  switch (op) {
+    case BinaryOp::Add:
+      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x || y; });
+      else if (alpha.to<double>() == 1.0) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x + y); });
+      else {
+        const T al = alpha.to<T>();
+        return binary_loop<T, T, T>(out, a, b, [al](T x, T y) { return T(x + al * y); });
+      }
+    case BinaryOp::Sub:
+      if constexpr (std::is_same_v<T, bool>) break;
+      else if (alpha.to<double>() == 1.0) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x - y); });
+      else {
+        const T al = alpha.to<T>();
+        return binary_loop<T, T, T>(out, a, b, [al](T x, T y) { return T(x - al * y); });
+      }
+    case BinaryOp::Mul:
+      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x && y; });
+      else return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x * y); });
+    case BinaryOp::Div:
+      if constexpr (std::is_floating_point_v<T>) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x / y; });
+      else if constexpr (!std::is_same_v<T, bool>)
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return y == 0 ? T(0) : T(x / y); });
+      break;
+    case BinaryOp::Pow:
+      if constexpr (std::is_floating_point_v<T>) {
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) {
+          if (y == T(2)) return x * x;
+          return std::pow(x, y);
+        });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return int_pow(x, y); });
+      }
+      break;
+    case BinaryOp::Maximum:
+      return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return is_nan(x) ? x : is_nan(y) ? y : (x > y ? x : y); });
+    case BinaryOp::Minimum:
+      return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return is_nan(x) ? x : is_nan(y) ? y : (x < y ? x : y); });
+    case BinaryOp::Eq: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x == y; });
+    case BinaryOp::Ne: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x != y; });
+    case BinaryOp::Lt: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x < y; });
+    case BinaryOp::Le: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x <= y; });
+    case BinaryOp::Gt: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x > y; });
+    case BinaryOp::Ge: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x >= y; });
+    case BinaryOp::LogicalAnd:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x != T(0) && y != T(0); });
+    case BinaryOp::LogicalOr:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x != T(0) || y != T(0); });
+    case BinaryOp::LogicalXor:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return (x != T(0)) != (y != T(0)); });
+  }
+  fail("[binary kernel] op {} is not defined for dtype {}", static_cast<int>(op), dtype_name(dtype_of_v<T>));
+}
+
+template <typename T>
+T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+template <typename T>
+void unary_float(UnaryOp op, const Tensor& out, const Tensor& x, double p0, double p1) {
+  constexpr T kSqrt2Pi = T(0.7978845608028654);  // sqrt(2 / pi)
+  constexpr T kInvSqrt2 = T(0.7071067811865476);
+  switch (op) {
+    case UnaryOp::Exp: return unary_loop<T, T>(out, x, [](T v) { return std::exp(v); });
+    case UnaryOp::Log: return unary_loop<T, T>(out, x, [](T v) { return std::log(v); });
+    case UnaryOp::Log1p: return unary_loop<T, T>(out, x, [](T v) { return std::log1p(v); });
+    case UnaryOp::Sqrt: return unary_loop<T, T>(out, x, [](T v) { return std::sqrt(v); });
+    case UnaryOp::Rsqrt: return unary_loop<T, T>(out, x, [](T v) { return T(1) / std::sqrt(v); });
+    case UnaryOp::Sin: return unary_loop<T, T>(out, x, [](T v) { return std::sin(v); });
+    case UnaryOp::Cos: return unary_loop<T, T>(out, x, [](T v) { return std::cos(v); });
+    case UnaryOp::Tanh: return unary_loop<T, T>(out, x, [](T v) { return std::tanh(v); });
+    case UnaryOp::Erf: return unary_loop<T, T>(out, x, [](T v) { return std::erf(v); });
+    case UnaryOp::Sigmoid: return unary_loop<T, T>(out, x, [](T v) { return sigmoid(v); });
+    case UnaryOp::GeluErf:
+      return unary_loop<T, T>(out, x, [=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); });
+    case UnaryOp::GeluTanh:
+      return unary_loop<T, T>(out, x, [=](T v) {
+        return T(0.5) * v * (T(1) + std::tanh(kSqrt2Pi * (v + T(0.044715) * v * v * v)));
+      });
+    case UnaryOp::Silu: return unary_loop<T, T>(out, x, [](T v) { return v * sigmoid(v); });
+    case UnaryOp::Softplus: {
+      const T beta = T(p0), threshold = T(p1);
+      return unary_loop<T, T>(out, x, [=](T v) {
+        return v * beta > threshold ? v : std::log1p(std::exp(v * beta)) / beta;
+      });
+    }
+    case UnaryOp::LeakyRelu: {
+      const T slope = T(p0);
+      return unary_loop<T, T>(out, x, [=](T v) { return v > T(0) ? v : v * slope; });
+    }
+    default: break;
+  }
+  fail("[unary kernel] op {} is not defined for dtype {}", static_cast<int>(op), dtype_name(dtype_of_v<T>));
+}
+
+void unary(UnaryOp op, const Tensor& out, const Tensor& x, double p0, double p1) {
+  if (op == UnaryOp::LogicalNot) {
+    return dispatch_all(x.dtype(), "logical_not",
+                        [&]<typename T>() { unary_loop<bool, T>(out, x, [](T v) { return v == T(0); }); });
+  }
+  if (op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Sign || op == UnaryOp::Relu) {
+    return dispatch_numeric(x.dtype(), "unary", [&]<typename T>() {
+      switch (op) {
+        case UnaryOp::Neg: return unary_loop<T, T>(out, x, [](T v) { return T(-v); });
+        case UnaryOp::Abs: return unary_loop<T, T>(out, x, [](T v) { return v < T(0) ? T(-v) : v; });
+        case UnaryOp::Sign:
+          return unary_loop<T, T>(out, x, [](T v) { return is_nan(v) ? v : T((T(0) < v) - (v < T(0))); });
+        default: return unary_loop<T, T>(out, x, [](T v) { return is_nan(v) ? v : (v > T(0) ? v : T(0)); });
+      }
+    });
+  }
+  dispatch_float(x.dtype(), "unary", [&]<typename T>() { unary_float<T>(op, out, x, p0, p1); });
+}
+
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  dispatch_all(a.dtype(), "binary", [&]<typename T>() { binary_typed<T>(op, out, a, b, alpha); });
+}
+
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  dispatch_storage(out.dtype(), "where", [&]<typename T>() {
+    for_each_run<4>({&out, &cond, &a, &b},
+                    [](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+                      T* o = reinterpret_cast<T*>(p[0]);
+                      const bool* c = reinterpret_cast<const bool*>(p[1]);
+                      const T* x = reinterpret_cast<const T*>(p[2]);
+                      const T* y = reinterpret_cast<const T*>(p[3]);
+                      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]];
+                    });
+  });
+}
+
+void clamp(const Tensor& out, const Tensor& x, const Scalar* lo, const Scalar* hi) {
+  dispatch_numeric(x.dtype(), "clamp", [&]<typename T>() {
+    const T low = lo ? lo->to<T>() : std::numeric_limits<T>::lowest();
+    const T high = hi ? hi->to<T>() : std::numeric_limits<T>::max();
+    unary_loop<T, T>(out, x, [=](T v) {
+      if (is_nan(v)) return v;
+      return v < low ? low : (v > high ? high : v);
+    });
+  });
+}
+
+void copy(const Tensor& dst, const Tensor& src) {
+  dispatch_storage(dst.dtype(), "copy", [&]<typename D>() {
+    dispatch_storage(src.dtype(), "copy", [&]<typename S>() {
+      unary_loop<D, S>(dst, src, [](S v) {
+        if constexpr (std::is_same_v<D, S>) return v;
+        else if constexpr (std::is_same_v<D, bool>) return static_cast<float>(v) != 0.0f;
+        else if constexpr (std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>) return D(static_cast<float>(v));
+        else if constexpr (std::is_same_v<D, Half> || std::is_same_v<D, BFloat16>) return D(static_cast<float>(v));
+        else return static_cast<D>(v);
+      });
+    });
+  });
+}
+
+void fill(const Tensor& dst, const Scalar& value) {
+  dispatch_storage(dst.dtype(), "fill", [&]<typename T>() {
+    T v;
+    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) v = T(value.to<float>());
+    else v = value.to<T>();
+    for_each_run<1>({&dst}, [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
+      T* o = reinterpret_cast<T*>(p[0]);
+      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
+    });
+  });
+}
+
+}  // namespace
+
+void register_elementwise(Kernels& k) {
+  k.binary = &binary;
+  k.unary = &unary;
+  k.where = &where;
+  k.clamp = &clamp;
+  k.copy = &copy;
+  k.fill = &fill;
+}
+
+}  // namespace strata::backend::cpu

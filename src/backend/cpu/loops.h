@@ -1,0 +1,109 @@
+#pragma once
+// Strided N-d loops over several operands of one shape. Dims are coalesced (merged where memory
+// allows) and the innermost dim is handed to a callback as a 1-d run, so contiguous and
+// broadcast (stride 0) cases become simple loops the compiler vectorises.
+#include <array>
+#include <cstdint>
+
+#include "strata/shape.h"
+#include "strata/tensor.h"
+
+namespace strata::backend::cpu {
+
+template <int N>
+struct LoopPlan {
+  int ndim = 0;
+  std::array<int64_t, Shape::kMaxDims> sizes{};
+  std::array<std::array<int64_t, Shape::kMaxDims>, N> strides{};  // elements
+};
+
+/// Builds the plan for operands broadcast to `shape`; strides[k] are operand k's strides already
+/// aligned to `shape` (0 for broadcast dims).
+template <int N>
+LoopPlan<N> make_plan(const Shape& shape, const std::array<const int64_t*, N>& strides) {
+  LoopPlan<N> p;
+  // Drop size-1 dims, keep order (last dim innermost).
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    p.sizes[p.ndim] = shape[d];
+    for (int k = 0; k < N; ++k) p.strides[k][p.ndim] = strides[k][d];
+    ++p.ndim;
+  }
+  // Merge dim d into d+1 when every operand steps through it as one longer run.
+  int out = 0;
+  for (int d = 0; d < p.ndim; ++d) {
+    if (out > 0) {
+      bool mergeable = true;
+      for (int k = 0; k < N; ++k)
+        if (p.strides[k][out - 1] != p.strides[k][d] * p.sizes[d]) mergeable = false;
+      if (mergeable) {
+        p.sizes[out - 1] *= p.sizes[d];
+        for (int k = 0; k < N; ++k) p.strides[k][out - 1] = p.strides[k][d];
+        continue;
+      }
+    }
+    p.sizes[out] = p.sizes[d];
+    for (int k = 0; k < N; ++k) p.strides[k][out] = p.strides[k][d];
+    ++out;
+  }
+  p.ndim = out;
+  if (p.ndim == 0) {  // a single element
+    p.ndim = 1;
+    p.sizes[0] = 1;
+    for (int k = 0; k < N; ++k) p.strides[k][0] = 0;
+  }
+  return p;
+}
+
+/// Calls inner(ptrs, inner_strides, n) for each innermost run; ptrs are typed element pointers
+/// passed as char* with element sizes `elsize`.
+template <int N, typename Inner>
+void run_plan(const LoopPlan<N>& p, std::array<char*, N> base, const std::array<int64_t, N>& elsize, Inner&& inner) {
+  const int last = p.ndim - 1;
+  std::array<int64_t, N> inner_strides;
+  for (int k = 0; k < N; ++k) inner_strides[k] = p.strides[k][last];
+  int64_t outer = 1;
+  for (int d = 0; d < last; ++d) outer *= p.sizes[d];
+  std::array<int64_t, Shape::kMaxDims> counter{};
+  std::array<char*, N> ptrs = base;
+  for (int64_t o = 0; o < outer; ++o) {
+    inner(ptrs, inner_strides, p.sizes[last]);
+    // Advance the outer counter like an odometer.
+    for (int d = last - 1; d >= 0; --d) {
+      if (++counter[d] < p.sizes[d]) {
+        for (int k = 0; k < N; ++k) ptrs[k] += p.strides[k][d] * elsize[k];
+        break;
+      }
+      counter[d] = 0;
+      for (int k = 0; k < N; ++k) ptrs[k] -= p.strides[k][d] * (p.sizes[d] - 1) * elsize[k];
+    }
+  }
+}
+
+/// Strides of `t` aligned to a broadcast `shape` (0 where t is broadcast or missing).
+inline Shape broadcast_strides(const Tensor& t, const Shape& shape) {
+  Shape s(shape.size(), 0);
+  const int64_t offset = static_cast<int64_t>(shape.size()) - t.dim();
+  for (int64_t d = 0; d < t.dim(); ++d) s[d + offset] = t.size(d) == 1 ? 0 : t.stride(d);
+  return s;
+}
+
+/// Runs f over N operands (operand 0 is the output, whose shape drives the loop).
+template <int N, typename Inner>
+void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner) {
+  const Shape& shape = ops[0]->shape();
+  std::array<Shape, N> st;
+  std::array<const int64_t*, N> sp;
+  std::array<char*, N> base;
+  std::array<int64_t, N> elsize;
+  for (int k = 0; k < N; ++k) {
+    st[k] = broadcast_strides(*ops[k], shape);
+    sp[k] = st[k].data();
+    base[k] = static_cast<char*>(ops[k]->data_ptr());
+    elsize[k] = static_cast<int64_t>(element_size(ops[k]->dtype()));
+  }
+  if (ops[0]->numel() == 0) return;
+  run_plan<N>(make_plan<N>(shape, sp), base, elsize, inner);
+}
+
+}  // namespace strata::backend::cpu

@@ -1,0 +1,66 @@
+#pragma once
+// The seam between ops and devices. An op checks and prepares its operands, then calls one kernel
+// through the table of its device; each backend fills a table. Kernels know nothing of autograd,
+// and they receive operands already checked: same device, the dtype they need, the output allocated.
+#include <cstdint>
+
+#include "strata/generator.h"
+#include "strata/scalar.h"
+#include "strata/tensor.h"
+
+namespace strata::backend {
+
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+  Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
+};
+enum class UnaryOp : uint8_t {
+  Neg, Abs, Sign, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu,
+  GeluErf, GeluTanh, Silu, Softplus, LeakyRelu, Erf, LogicalNot,
+};
+enum class ReduceOp : uint8_t { Sum, Prod, Max, Min };
+
+struct Kernels {
+  /// dst[i] = convert(src[i]); src is already broadcast to dst's shape (stride 0 dims allowed).
+  void (*copy)(const Tensor& dst, const Tensor& src) = nullptr;
+  void (*fill)(const Tensor& dst, const Scalar& value) = nullptr;
+  /// out = a op b; a, b broadcast to out's shape, and of one dtype (out is bool for comparisons).
+  /// `alpha` scales b for Add/Sub.
+  void (*binary)(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha) = nullptr;
+  /// out = f(x); p0, p1 are the op's parameters (softplus beta/threshold, leaky slope).
+  void (*unary)(UnaryOp op, const Tensor& out, const Tensor& x, double p0, double p1) = nullptr;
+  /// out = cond ? a : b, all broadcast to out's shape.
+  void (*where)(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) = nullptr;
+  /// out = min(max(x, lo), hi); a missing bound is +-infinity.
+  void (*clamp)(const Tensor& out, const Tensor& x, const Scalar* lo, const Scalar* hi) = nullptr;
+  /// out (x's shape, reduced dims of size 1) = reduction of x over the dims where they differ.
+  void (*reduce)(ReduceOp op, const Tensor& out, const Tensor& x) = nullptr;
+  /// values/indices along dim (keepdim shape); max when `is_max`.
+  void (*arg_reduce)(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim, bool is_max) = nullptr;
+  void (*cumsum)(const Tensor& out, const Tensor& x, int64_t dim) = nullptr;
+  /// out[b] = a[b] @ b[b] for 3-d operands [B, M, K] x [B, K, N] -> [B, M, N] (any strides).
+  void (*bmm)(const Tensor& out, const Tensor& a, const Tensor& b) = nullptr;
+  /// out = x.index_select(dim, index)
+  void (*index_select)(const Tensor& out, const Tensor& x, int64_t dim, const Tensor& index) = nullptr;
+  /// out[..., index[i], ...] += src[..., i, ...] along dim (out holds x already)
+  void (*index_add)(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) = nullptr;
+  void (*gather)(const Tensor& out, const Tensor& x, int64_t dim, const Tensor& index) = nullptr;
+  /// out holds x already; writes (or adds, when `accumulate`) src at index along dim
+  void (*scatter)(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src, bool accumulate) = nullptr;
+  /// out = x with elements above (upper=false: tril) or below the diagonal zeroed, on the last 2 dims
+  void (*tril_triu)(const Tensor& out, const Tensor& x, int64_t diagonal, bool upper) = nullptr;
+  /// Fills dst with uniform [lo, hi) or normal(mean, std) values from the generator.
+  void (*uniform)(const Tensor& dst, double lo, double hi, Generator& gen) = nullptr;
+  void (*normal)(const Tensor& dst, double mean, double std, Generator& gen) = nullptr;
+};
+
+/// The CPU backend's table (always present).
+const Kernels& cpu_kernels();
+/// The table for `device`; throws when strata was built without that device's backend.
+const Kernels& kernels(Device device, const char* op);
+
+/// Memory for a device.
+void* allocate(size_t nbytes, Device device);
+void deallocate(void* ptr, size_t nbytes, Device device);
+
+}  // namespace strata::backend
