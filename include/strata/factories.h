@@ -12,7 +12,7 @@ namespace strata {
 /// What a factory makes: dtype, device and whether the result requires grad.
 /// `strata::zeros({2, 3}, {.dtype = kFloat64, .requires_grad = true})`.
 struct TensorOptions {
-  std::optional<DType> dtype;
+  std::optional<DType> dtype = std::nullopt;
   Device device = Device::cpu();
   bool requires_grad = false;
 };
