@@ -21,7 +21,23 @@ inline constexpr DType kFloat32 = DType::Float32;
 inline constexpr DType kFloat64 = DType::Float64;
 
 /// Bytes per element.
-size_t element_size(DType dtype);
+constexpr size_t element_size(DType dtype) {
+  switch (dtype) {
+    case DType::Bool:
+    case DType::UInt8:
+      return 1;
+    case DType::Float16:
+    case DType::BFloat16:
+      return 2;
+    case DType::Int32:
+    case DType::Float32:
+      return 4;
+    case DType::Int64:
+    case DType::Float64:
+      return 8;
+  }
+  return 0;
+}
 /// "float32", "int64", ...
 std::string_view dtype_name(DType dtype);
 std::ostream& operator<<(std::ostream& os, DType dtype);
@@ -42,7 +58,7 @@ DType default_dtype();
 struct Half {
   uint16_t bits = 0;
   Half() = default;
-  Half(float value);  // NOLINT(google-explicit-constructor): converts like a built-in float type
+  Half(float value);       // NOLINT(google-explicit-constructor): converts like a built-in float type
   operator float() const;  // NOLINT(google-explicit-constructor)
 };
 
@@ -70,14 +86,38 @@ struct BFloat16 {
 /// The C++ type stored for each dtype.
 template <typename T>
 struct dtype_of;
-template <> struct dtype_of<bool> { static constexpr DType value = kBool; };
-template <> struct dtype_of<uint8_t> { static constexpr DType value = kUInt8; };
-template <> struct dtype_of<int32_t> { static constexpr DType value = kInt32; };
-template <> struct dtype_of<int64_t> { static constexpr DType value = kInt64; };
-template <> struct dtype_of<Half> { static constexpr DType value = kFloat16; };
-template <> struct dtype_of<BFloat16> { static constexpr DType value = kBFloat16; };
-template <> struct dtype_of<float> { static constexpr DType value = kFloat32; };
-template <> struct dtype_of<double> { static constexpr DType value = kFloat64; };
+template <>
+struct dtype_of<bool> {
+  static constexpr DType value = kBool;
+};
+template <>
+struct dtype_of<uint8_t> {
+  static constexpr DType value = kUInt8;
+};
+template <>
+struct dtype_of<int32_t> {
+  static constexpr DType value = kInt32;
+};
+template <>
+struct dtype_of<int64_t> {
+  static constexpr DType value = kInt64;
+};
+template <>
+struct dtype_of<Half> {
+  static constexpr DType value = kFloat16;
+};
+template <>
+struct dtype_of<BFloat16> {
+  static constexpr DType value = kBFloat16;
+};
+template <>
+struct dtype_of<float> {
+  static constexpr DType value = kFloat32;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = kFloat64;
+};
 template <typename T>
 inline constexpr DType dtype_of_v = dtype_of<T>::value;
 

@@ -38,7 +38,11 @@ class Shape {
   const int64_t* end() const { return data_ + rank_; }
   const int64_t* data() const { return data_; }
   int64_t back() const { return data_[rank_ - 1]; }
-  void resize(size_t rank);
+  void resize(size_t rank) {
+    if (rank > static_cast<size_t>(kMaxDims)) throw_too_many_dims(rank);
+    for (size_t i = rank_; i < rank; ++i) data_[i] = 0;
+    rank_ = rank;
+  }
   void push_back(int64_t v) {
     resize(rank_ + 1);
     data_[rank_ - 1] = v;
@@ -58,6 +62,7 @@ class Shape {
   std::string str() const;
 
  private:
+  [[noreturn]] static void throw_too_many_dims(size_t rank);
   void assign(const int64_t* p, size_t n);
   int64_t data_[kMaxDims] = {};
   size_t rank_ = 0;

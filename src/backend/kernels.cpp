@@ -1,8 +1,7 @@
 // The per-device kernel tables. Picking a table is an array index, never a map lookup.
 #include "backend/kernels.h"
 
-#include <cstdlib>
-
+#include "backend/cpu/allocator.h"
 #include "backend/cpu/cpu_kernels.h"
 
 namespace strata::backend {
@@ -22,20 +21,18 @@ const Kernels& cpu_kernels() {
 
 const Kernels& kernels(Device device, const char* op) {
   if (device.is_cpu()) return cpu_kernels();
-  fail("[{}] tensor is on {}, but this build of strata has no CUDA backend; keep tensors on cpu "
-       "or rebuild strata with CUDA",
-       op, device.str());
+  fail(
+      "[{}] tensor is on {}, but this build of strata has no CUDA backend; keep tensors on cpu "
+      "or rebuild strata with CUDA",
+      op, device.str());
 }
 
 void* allocate(size_t nbytes, Device device) {
-  if (!device.is_cpu()) fail("[allocate] this build of strata has no CUDA backend; cannot allocate on {}", device.str());
-  // 64-byte alignment: a full cache line and an AVX-512 vector.
-  const size_t rounded = (nbytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (!p) fail("[allocate] out of memory allocating {} bytes on cpu", nbytes);
-  return p;
+  if (!device.is_cpu())
+    fail("[allocate] this build of strata has no CUDA backend; cannot allocate on {}", device.str());
+  return cpu::allocate(nbytes);
 }
 
-void deallocate(void* ptr, size_t /*nbytes*/, Device /*device*/) { std::free(ptr); }
+void deallocate(void* ptr, size_t nbytes, Device /*device*/) { cpu::deallocate(ptr, nbytes); }
 
 }  // namespace strata::backend

@@ -6,30 +6,24 @@
 
 namespace strata {
 
-size_t element_size(DType dtype) {
-  switch (dtype) {
-    case kBool:
-    case kUInt8: return 1;
-    case kFloat16:
-    case kBFloat16: return 2;
-    case kInt32:
-    case kFloat32: return 4;
-    case kInt64:
-    case kFloat64: return 8;
-  }
-  return 0;
-}
-
 std::string_view dtype_name(DType dtype) {
   switch (dtype) {
-    case kBool: return "bool";
-    case kUInt8: return "uint8";
-    case kInt32: return "int32";
-    case kInt64: return "int64";
-    case kFloat16: return "float16";
-    case kBFloat16: return "bfloat16";
-    case kFloat32: return "float32";
-    case kFloat64: return "float64";
+    case kBool:
+      return "bool";
+    case kUInt8:
+      return "uint8";
+    case kInt32:
+      return "int32";
+    case kInt64:
+      return "int64";
+    case kFloat16:
+      return "float16";
+    case kBFloat16:
+      return "bfloat16";
+    case kFloat32:
+      return "float32";
+    case kFloat64:
+      return "float64";
   }
   return "unknown";
 }
@@ -60,7 +54,7 @@ Half::Half(float value) {
     bits = static_cast<uint16_t>(sign | 0x7c00u);
     return;
   }
-  if (abs < 0x38800000u) {  // subnormal half (or zero)
+  if (abs < 0x38800000u) {                                         // subnormal half (or zero)
     const float scaled = std::bit_cast<float>(abs) * 16777216.0f;  // * 2^24: units of the smallest subnormal
     bits = static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(scaled)));
     return;
@@ -74,7 +68,7 @@ Half::operator float() const {
   const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
   const uint32_t exp = (bits >> 10) & 0x1fu;
   const uint32_t mant = bits & 0x3ffu;
-  if (exp == 0) {  // zero or subnormal
+  if (exp == 0) {                                                        // zero or subnormal
     const float v = static_cast<float>(mant) * 5.9604644775390625e-08f;  // 2^-24
     return sign ? -v : v;
   }

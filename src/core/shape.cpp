@@ -4,11 +4,8 @@
 
 namespace strata {
 
-void Shape::resize(size_t rank) {
-  if (rank > static_cast<size_t>(kMaxDims))
-    fail("[Shape] {} dimensions requested; strata tensors have at most {}", rank, kMaxDims);
-  for (size_t i = rank_; i < rank; ++i) data_[i] = 0;
-  rank_ = rank;
+void Shape::throw_too_many_dims(size_t rank) {
+  fail("[Shape] {} dimensions requested; strata tensors have at most {}", rank, kMaxDims);
 }
 
 void Shape::assign(const int64_t* p, size_t n) {

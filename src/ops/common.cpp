@@ -4,14 +4,19 @@ namespace strata::ops {
 
 Tensor empty_tensor(const Shape& shape, DType dtype, Device device) {
   auto impl = std::make_shared<detail::TensorImpl>();
-  int64_t n = 1;
-  for (int64_t s : shape) {
-    if (s < 0) fail("[empty] negative size in shape {}", shape.str());
-    n *= s;
+  impl->sizes = shape;
+  impl->strides.resize(shape.size());
+  int64_t n = 1, running = 1;  // running: the strides contiguous_strides() gives
+  for (size_t i = shape.size(); i-- > 0;) {
+    if (shape[i] < 0) fail("[empty] negative size in shape {}", shape.str());
+    impl->strides[i] = running;
+    running *= std::max<int64_t>(shape[i], 1);
+    n *= shape[i];
   }
+  impl->numel = n;
+  impl->contiguous = true;
   impl->storage = std::make_shared<detail::Storage>(static_cast<size_t>(n) * element_size(dtype), device);
   impl->dtype = dtype;
-  impl->set_shape(shape, contiguous_strides(shape), 0);
   return Tensor(std::move(impl));
 }
 
@@ -28,8 +33,8 @@ Tensor alias(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t 
 int64_t wrap_dim(std::string_view op, int64_t dim, int64_t ndim) {
   const int64_t n = std::max<int64_t>(ndim, 1);  // a 0-d tensor accepts dim 0 and -1, as PyTorch
   if (dim < -n || dim >= n)
-    fail("[{}] dim {} is out of range for a tensor with {} dims (expected a dim in [{}, {}])", op, dim, ndim, -n,
-         n - 1);
+    fail("[{}] dim {} is out of range for a tensor with {} dims (expected a dim in [{}, {}])", op, dim, ndim,
+         -n, n - 1);
   return dim < 0 ? dim + n : dim;
 }
 
@@ -40,24 +45,29 @@ Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
     const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da != db && da != 1 && db != 1)
-      fail("[{}] shapes {} and {} cannot be broadcast together: dim {} has sizes {} and {} (each must be equal "
-           "or 1)",
-           op, a.str(), b.str(), static_cast<int64_t>(i) - static_cast<int64_t>(n), da, db);
+      fail(
+          "[{}] shapes {} and {} cannot be broadcast together: dim {} has sizes {} and {} (each must be "
+          "equal "
+          "or 1)",
+          op, a.str(), b.str(), static_cast<int64_t>(i) - static_cast<int64_t>(n), da, db);
     out[i] = da == 1 ? db : da;
   }
   return out;
 }
 
 Shape broadcast_shapes(std::string_view op, const Tensor& a, const Tensor& b) {
+  if (a.shape() == b.shape()) return a.shape();
   const size_t n = std::max(a.shape().size(), b.shape().size());
   Shape out(n, 1);
   for (size_t i = 0; i < n; ++i) {
     const int64_t da = i < n - a.shape().size() ? 1 : a.shape()[i - (n - a.shape().size())];
     const int64_t db = i < n - b.shape().size() ? 1 : b.shape()[i - (n - b.shape().size())];
     if (da != db && da != 1 && db != 1)
-      fail("[{}] operands cannot be broadcast together: {} and {} differ at dim {} ({} vs {}; each must be equal "
-           "or 1)",
-           op, a.describe(), b.describe(), static_cast<int64_t>(i) - static_cast<int64_t>(n), da, db);
+      fail(
+          "[{}] operands cannot be broadcast together: {} and {} differ at dim {} ({} vs {}; each must be "
+          "equal "
+          "or 1)",
+          op, a.describe(), b.describe(), static_cast<int64_t>(i) - static_cast<int64_t>(n), da, db);
     out[i] = da == 1 ? db : da;
   }
   return out;
@@ -103,9 +113,10 @@ void check_same_device(std::string_view op, std::initializer_list<const Tensor*>
     if (!first) {
       first = t;
     } else if (!(t->device() == first->device())) {
-      fail("[{}] expected all tensors on one device, but {} is on {} and {} is on {}. Move them with "
-           ".to(device) first",
-           op, first->describe(), first->device().str(), t->describe(), t->device().str());
+      fail(
+          "[{}] expected all tensors on one device, but {} is on {} and {} is on {}. Move them with "
+          ".to(device) first",
+          op, first->describe(), first->device().str(), t->describe(), t->device().str());
     }
   }
 }
@@ -120,7 +131,8 @@ void check_defined(std::string_view op, std::initializer_list<const Tensor*> ten
 
 void check_floating(std::string_view op, const Tensor& t) {
   if (!t.is_floating_point())
-    fail("[{}] expected a floating-point tensor, got {}; convert with .to(strata::kFloat32)", op, t.describe());
+    fail("[{}] expected a floating-point tensor, got {}; convert with .to(strata::kFloat32)", op,
+         t.describe());
 }
 
 Tensor cast(const Tensor& t, DType dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
@@ -138,16 +150,20 @@ void check_inplace(std::string_view op, const Tensor& self, std::initializer_lis
   if (!is_grad_enabled()) return;
   const auto& impl = self.impl();
   if (impl.requires_grad && !impl.grad_fn)
-    fail("[{}] {} is a leaf tensor that requires grad; changing it in place would make its gradient wrong. "
-         "Do the update inside a strata::NoGradGuard (as optimizers do) or use the out-of-place op",
-         op, self.describe());
+    fail(
+        "[{}] {} is a leaf tensor that requires grad; changing it in place would make its gradient wrong. "
+        "Do the update inside a strata::NoGradGuard (as optimizers do) or use the out-of-place op",
+        op, self.describe());
   bool result_requires_grad = impl.requires_grad;
-  for (const Tensor* t : others) result_requires_grad = result_requires_grad || (t->defined() && t->requires_grad());
+  for (const Tensor* t : others)
+    result_requires_grad = result_requires_grad || (t->defined() && t->requires_grad());
   if (impl.is_view && result_requires_grad)
-    fail("[{}] in-place change of a view ({}) in a computation that needs gradients is not supported: autograd "
-         "cannot carry the change back to the viewed tensor. Build the result out of place (strata::where, "
-         "strata::cat, masked_fill) or clone() the view first",
-         op, self.describe());
+    fail(
+        "[{}] in-place change of a view ({}) in a computation that needs gradients is not supported: "
+        "autograd "
+        "cannot carry the change back to the viewed tensor. Build the result out of place (strata::where, "
+        "strata::cat, masked_fill) or clone() the view first",
+        op, self.describe());
 }
 
 }  // namespace strata::ops

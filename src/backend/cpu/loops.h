@@ -58,7 +58,8 @@ LoopPlan<N> make_plan(const Shape& shape, const std::array<const int64_t*, N>& s
 /// Calls inner(ptrs, inner_strides, n) for each innermost run; ptrs are typed element pointers
 /// passed as char* with element sizes `elsize`.
 template <int N, typename Inner>
-void run_plan(const LoopPlan<N>& p, std::array<char*, N> base, const std::array<int64_t, N>& elsize, Inner&& inner) {
+void run_plan(const LoopPlan<N>& p, std::array<char*, N> base, const std::array<int64_t, N>& elsize,
+              Inner&& inner) {
   const int last = p.ndim - 1;
   std::array<int64_t, N> inner_strides;
   for (int k = 0; k < N; ++k) inner_strides[k] = p.strides[k][last];
@@ -80,30 +81,45 @@ void run_plan(const LoopPlan<N>& p, std::array<char*, N> base, const std::array<
   }
 }
 
-/// Strides of `t` aligned to a broadcast `shape` (0 where t is broadcast or missing).
-inline Shape broadcast_strides(const Tensor& t, const Shape& shape) {
-  Shape s(shape.size(), 0);
-  const int64_t offset = static_cast<int64_t>(shape.size()) - t.dim();
-  for (int64_t d = 0; d < t.dim(); ++d) s[d + offset] = t.size(d) == 1 ? 0 : t.stride(d);
-  return s;
-}
-
-/// Runs f over N operands (operand 0 is the output, whose shape drives the loop).
+/// Runs inner(ptrs, strides, n) over N operands broadcast to operand 0's shape (operand 0 is the
+/// output). Operands that are contiguous with the output's element count, or single elements, take
+/// one flat run: the common case of small tensors pays for no plan at all.
 template <int N, typename Inner>
 void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner) {
-  const Shape& shape = ops[0]->shape();
-  std::array<Shape, N> st;
-  std::array<const int64_t*, N> sp;
+  const detail::TensorImpl& out = ops[0]->impl();
+  if (out.numel == 0) return;
   std::array<char*, N> base;
   std::array<int64_t, N> elsize;
+  std::array<int64_t, N> flat_strides;
+  bool flat = true;
   for (int k = 0; k < N; ++k) {
-    st[k] = broadcast_strides(*ops[k], shape);
-    sp[k] = st[k].data();
-    base[k] = static_cast<char*>(ops[k]->data_ptr());
-    elsize[k] = static_cast<int64_t>(element_size(ops[k]->dtype()));
+    const detail::TensorImpl& t = ops[k]->impl();
+    base[k] = static_cast<char*>(t.data_ptr());
+    elsize[k] = static_cast<int64_t>(element_size(t.dtype));
+    if (t.numel == 1 && k > 0) {
+      flat_strides[k] = 0;
+    } else if (t.contiguous && t.numel == out.numel) {
+      flat_strides[k] = 1;
+    } else {
+      flat = false;
+    }
   }
-  if (ops[0]->numel() == 0) return;
-  run_plan<N>(make_plan<N>(shape, sp), base, elsize, inner);
+  if (flat) {
+    inner(base, flat_strides, out.numel);
+    return;
+  }
+  const size_t rank = out.sizes.size();
+  std::array<std::array<int64_t, Shape::kMaxDims>, N> st;
+  std::array<const int64_t*, N> sp;
+  for (int k = 0; k < N; ++k) {
+    const detail::TensorImpl& t = ops[k]->impl();
+    const size_t lead = rank - t.sizes.size();
+    for (size_t d = 0; d < rank; ++d) {
+      st[k][d] = d < lead || t.sizes[d - lead] == 1 ? 0 : t.strides[d - lead];
+    }
+    sp[k] = st[k].data();
+  }
+  run_plan<N>(make_plan<N>(out.sizes, sp), base, elsize, inner);
 }
 
 }  // namespace strata::backend::cpu
