@@ -1,20 +1,18 @@
-// sum, mean and sum_to. Shape rule: the reduced dims are removed (or kept as size 1 with keepdim).
-// Dtype rule: sums of integers and bools give int64; mean needs floating point.
+// sum, mean, prod, cumsum and sum_to, plus the shape helpers of reduce.h. Shape rule: the reduced
+// dims are removed (or kept as size 1 with keepdim); cumsum keeps the shape. Dtype rule: sums,
+// products and cumulative sums of integers and bools give int64; mean needs floating point.
+#include "ops/reduce.h"
+
 #include <algorithm>
 
-#include "ops/common.h"
-#include "ops/registry.h"
 #include "strata/factories.h"
 #include "strata/ops.h"
 
 namespace strata {
 namespace ops {
-namespace {
 
-using Grads = std::vector<Tensor>;
-using autograd::SavedTensor;
+namespace reduction {
 
-// Marks the reduced dims; empty `dims` means all.
 std::vector<bool> reduced_mask(std::string_view op, const Shape& dims, int64_t ndim) {
   std::vector<bool> mask(static_cast<size_t>(ndim), dims.empty());
   for (int64_t d : dims) {
@@ -23,6 +21,13 @@ std::vector<bool> reduced_mask(std::string_view op, const Shape& dims, int64_t n
     if (ndim > 0) mask[w] = true;
   }
   return mask;
+}
+
+Shape mask_dims(const std::vector<bool>& mask) {
+  Shape dims;
+  for (size_t d = 0; d < mask.size(); ++d)
+    if (mask[d]) dims.push_back(static_cast<int64_t>(d));
+  return dims;
 }
 
 Shape keepdim_shape(const Shape& shape, const std::vector<bool>& mask) {
@@ -40,6 +45,37 @@ Shape final_shape(const Shape& shape, const std::vector<bool>& mask, bool keepdi
   return out;
 }
 
+int64_t reduced_count(const Shape& shape, const std::vector<bool>& mask) {
+  int64_t n = 1;
+  for (size_t d = 0; d < mask.size(); ++d)
+    if (mask[d]) n *= shape[d];
+  return n;
+}
+
+Tensor drop_reduced(const Tensor& keep, const Shape& final) {
+  if (keep.shape() == final) return keep;
+  // Removing size-1 dims of a contiguous tensor keeps the element order, so a re-strided alias is
+  // the result itself; it owns its data like any fresh output, so it is not marked as a view.
+  Tensor result = alias(keep, final, contiguous_strides(final), keep.storage_offset());
+  result.impl().is_view = false;
+  return result;
+}
+
+Tensor reduce_keep(std::string_view op, backend::ReduceOp kind, const Tensor& x,
+                   const std::vector<bool>& mask, DType dtype) {
+  Tensor out = empty_tensor(keepdim_shape(x.shape(), mask), dtype, x.device());
+  backend::kernels(x.device(), op.data()).reduce(kind, out, x);
+  return out;
+}
+
+}  // namespace reduction
+
+namespace {
+
+using Grads = std::vector<Tensor>;
+using autograd::SavedTensor;
+using namespace reduction;
+
 struct ReduceSaved {
   Shape in_shape;
   Shape keep_shape;  // the output's shape with reduced dims kept as 1
@@ -54,16 +90,36 @@ Grads sum_backward(const ReduceSaved& s, const Grads& g) {
   return {cast(gk.expand(s.in_shape), s.in_dtype)};
 }
 
-}  // namespace
-
-void register_reduction_ops(std::vector<OpInfo>& ops) {
-  auto has_reduce = [](const backend::Kernels& k) { return k.reduce != nullptr; };
-  ops.push_back({"sum", true, reinterpret_cast<const void*>(&sum_backward), has_reduce, {}});
-  ops.push_back({"mean", true, reinterpret_cast<const void*>(&sum_backward), has_reduce, {}});
-  ops.push_back({"sum_to", true, nullptr, nullptr, "sum reshape"});
+Grads prod_backward(const ReduceSaved& s, const Grads& g) {
+  const Tensor x = s.x.unpack("ProdBackward", "self");
+  const Tensor out = s.out.unpack("ProdBackward", "result").reshape(s.keep_shape);
+  const Tensor gk = g[0].reshape(s.keep_shape);
+  // d out / d x_i is the product of the other elements. out / x_i gives it only where x has no
+  // zero, so zeros are handled apart, by the number of zeros in the group:
+  //   one:  the product of the non-zeros (at the zero; out / x_i = 0 elsewhere);
+  //   two:  0, written as (sum of the zeros but x_i) * (product of the non-zeros) so that its
+  //         derivative with respect to the other zero is right for double backward;
+  //   more: 0.
+  // Division is by a zero-free copy of x, so that no inf/NaN appears even in the unused branch
+  // (double backward differentiates both branches of `where`).
+  const Tensor is_zero = x == 0.0;
+  const Tensor x_safe = where(is_zero, ones_like(x), x);
+  Shape reduce_dims;
+  for (size_t d = 0; d < s.keep_shape.size(); ++d)
+    if (s.keep_shape[d] == 1 && s.in_shape[d] != 1) reduce_dims.push_back(static_cast<int64_t>(d));
+  if (reduce_dims.empty()) return {gk};  // only size-1 dims were reduced: out is x itself
+  const Tensor zeros_in = sum(is_zero, reduce_dims, true);
+  const Tensor nonzero_prod =
+      reduce_dims.size() == 1 ? prod(x_safe, reduce_dims[0], true) : prod(x_safe).reshape(s.keep_shape);
+  const Tensor zero_part = where(is_zero, x, zeros_like(x));
+  const Tensor other_zeros = sum(zero_part, reduce_dims, true) - zero_part;
+  const Tensor at_zero = where(zeros_in == 1, nonzero_prod,
+                               where(zeros_in == 2, other_zeros * nonzero_prod, zeros_like(other_zeros)));
+  return {gk * where(is_zero, at_zero, out / x_safe)};
 }
 
-Tensor reduce_sum(std::string_view name, const Tensor& x, const Shape& dims, bool keepdim, bool is_mean) {
+Tensor reduce_checked_sum(std::string_view name, const Tensor& x, const Shape& dims, bool keepdim,
+                          bool is_mean) {
   check_defined(name, {&x});
   const auto mask = reduced_mask(name, dims, x.dim());
   DType dtype = x.dtype();
@@ -73,30 +129,109 @@ Tensor reduce_sum(std::string_view name, const Tensor& x, const Shape& dims, boo
   } else if (is_integral(dtype, true)) {
     dtype = kInt64;
   }
-  const Shape keep = keepdim_shape(x.shape(), mask);
-  Tensor out = empty_tensor(keep, dtype, x.device());
-  backend::kernels(x.device(), name.data()).reduce(backend::ReduceOp::Sum, out, x);
-  int64_t n = 1;
-  for (size_t d = 0; d < mask.size(); ++d)
-    if (mask[d]) n *= x.size(static_cast<int64_t>(d));
-  const double scale = is_mean ? 1.0 / static_cast<double>(n) : 1.0;
+  Tensor out = reduce_keep(name, backend::ReduceOp::Sum, x, mask, dtype);
+  const double scale = is_mean ? 1.0 / static_cast<double>(reduced_count(x.shape(), mask)) : 1.0;
   if (is_mean) {
     NoGradGuard no_grad;
     out.mul_(scale);  // n == 0 gives nan, as PyTorch
   }
-  const Shape final = final_shape(x.shape(), mask, keepdim);
-  Tensor result = alias(out, final, contiguous_strides(final), 0);
-  result.impl().is_view = false;
+  Tensor result = drop_reduced(out, final_shape(x.shape(), mask, keepdim));
   if (needs_grad({&x}))
-    record<ReduceSaved>(is_mean ? "MeanBackward" : "SumBackward", sum_backward, {x.shape(), keep, x.dtype(), scale, {}, {}},
-                        {&x}, {&result});
+    record<ReduceSaved>(is_mean ? "MeanBackward" : "SumBackward", sum_backward,
+                        {x.shape(), out.shape(), x.dtype(), scale, {}, {}}, {&x}, {&result});
   return result;
+}
+
+Tensor prod_impl(const Tensor& x, const std::vector<bool>& mask, bool keepdim) {
+  const DType dtype = is_integral(x.dtype(), true) ? kInt64 : x.dtype();
+  Tensor out = reduce_keep("prod", backend::ReduceOp::Prod, x, mask, dtype);
+  Tensor result = drop_reduced(out, final_shape(x.shape(), mask, keepdim));
+  if (needs_grad({&x})) {
+    auto& s = record<ReduceSaved>("ProdBackward", prod_backward,
+                                  {x.shape(), out.shape(), x.dtype(), 1.0, SavedTensor::input(x), {}}, {&x},
+                                  {&result});
+    s.out = SavedTensor::output(result);
+  }
+  return result;
+}
+
+// ---- cumsum ----
+
+struct CumsumSaved {
+  int64_t dim = 0;
+};
+
+Tensor reverse_cumsum(const Tensor& g, int64_t dim);
+
+// The gradient of a cumulative sum is the cumulative sum taken from the other end.
+Grads cumsum_backward(const CumsumSaved& s, const Grads& g) { return {reverse_cumsum(g[0], s.dim)}; }
+Grads reverse_cumsum_backward(const CumsumSaved& s, const Grads& g) { return {cumsum(g[0], s.dim)}; }
+
+// `t` with `dim` walked backwards: a negative-stride alias handed only to the cumsum kernel, which
+// thus sums from the end without a flip copy. It never escapes this file.
+Tensor flipped(const Tensor& t, int64_t dim) {
+  Shape strides = t.strides();
+  const int64_t offset = t.storage_offset() + (t.size(dim) - 1) * strides[dim];
+  strides[dim] = -strides[dim];
+  return alias(t, t.shape(), strides, offset);
+}
+
+// out[i] = sum over j >= i of g[j] along dim.
+Tensor reverse_cumsum(const Tensor& g, int64_t dim) {
+  if (g.dim() == 0 || g.size(dim) <= 1) return g;
+  Tensor out = empty_tensor(g.shape(), g.dtype(), g.device());
+  if (g.numel() > 0) backend::kernels(g.device(), "cumsum").cumsum(flipped(out, dim), flipped(g, dim), dim);
+  if (needs_grad({&g}))
+    record<CumsumSaved>("ReverseCumsumBackward", reverse_cumsum_backward, {dim}, {&g}, {&out});
+  return out;
+}
+
+}  // namespace
+
+void register_reduction_ops(std::vector<OpInfo>& ops) {
+  auto has_reduce = [](const backend::Kernels& k) { return k.reduce != nullptr; };
+  auto has_cumsum = [](const backend::Kernels& k) { return k.cumsum != nullptr; };
+  ops.push_back({"sum", true, reinterpret_cast<const void*>(&sum_backward), has_reduce, {}});
+  ops.push_back({"mean", true, reinterpret_cast<const void*>(&sum_backward), has_reduce, {}});
+  ops.push_back({"prod", true, reinterpret_cast<const void*>(&prod_backward), has_reduce, {}});
+  ops.push_back({"cumsum", true, reinterpret_cast<const void*>(&cumsum_backward), has_cumsum, {}});
+  ops.push_back(
+      {"reverse_cumsum", true, reinterpret_cast<const void*>(&reverse_cumsum_backward), has_cumsum, {}});
+  ops.push_back({"sum_to", true, nullptr, nullptr, "sum reshape"});
+  register_extrema_ops(ops);
+  register_statistics_ops(ops);
+  register_softmax_ops(ops);
 }
 
 }  // namespace ops
 
-Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) { return ops::reduce_sum("sum", x, dims, keepdim, false); }
-Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) { return ops::reduce_sum("mean", x, dims, keepdim, true); }
+Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
+  return ops::reduce_checked_sum("sum", x, dims, keepdim, false);
+}
+Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
+  return ops::reduce_checked_sum("mean", x, dims, keepdim, true);
+}
+
+Tensor prod(const Tensor& x) {
+  ops::check_defined("prod", {&x});
+  return ops::prod_impl(x, ops::reduction::reduced_mask("prod", {}, x.dim()), false);
+}
+
+Tensor prod(const Tensor& x, int64_t dim, bool keepdim) {
+  ops::check_defined("prod", {&x});
+  return ops::prod_impl(x, ops::reduction::reduced_mask("prod", {dim}, x.dim()), keepdim);
+}
+
+Tensor cumsum(const Tensor& x, int64_t dim) {
+  ops::check_defined("cumsum", {&x});
+  const int64_t d = ops::wrap_dim("cumsum", dim, x.dim());
+  const DType dtype = is_integral(x.dtype(), true) ? kInt64 : x.dtype();
+  Tensor out = ops::empty_tensor(x.shape(), dtype, x.device());
+  if (x.numel() > 0) backend::kernels(x.device(), "cumsum").cumsum(out, ops::cast(x, dtype), d);
+  if (ops::needs_grad({&x}))
+    ops::record<ops::CumsumSaved>("CumsumBackward", ops::cumsum_backward, {d}, {&x}, {&out});
+  return out;
+}
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
@@ -109,8 +244,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     } else if (shape[d - lead] == 1 && x.size(d) != 1) {
       dims.push_back(d);
     } else if (shape[d - lead] != x.size(d)) {
-      fail("[sum_to] cannot sum {} down to {}: dim {} has size {}, target {}", x.describe(), shape.str(), d, x.size(d),
-           shape[d - lead]);
+      fail("[sum_to] cannot sum {} down to {}: dim {} has size {}, target {}", x.describe(), shape.str(), d,
+           x.size(d), shape[d - lead]);
     }
   }
   if (dims.empty()) return x.reshape(shape);
@@ -121,5 +256,8 @@ Tensor Tensor::sum() const { return strata::sum(*this); }
 Tensor Tensor::sum(const Shape& dims, bool keepdim) const { return strata::sum(*this, dims, keepdim); }
 Tensor Tensor::mean() const { return strata::mean(*this); }
 Tensor Tensor::mean(const Shape& dims, bool keepdim) const { return strata::mean(*this, dims, keepdim); }
+Tensor Tensor::prod() const { return strata::prod(*this); }
+Tensor Tensor::prod(int64_t dim, bool keepdim) const { return strata::prod(*this, dim, keepdim); }
+Tensor Tensor::cumsum(int64_t dim) const { return strata::cumsum(*this, dim); }
 
 }  // namespace strata

@@ -1,0 +1,142 @@
+// logsumexp, softmax and log_softmax: the exponential normalisations, all shifted by the maximum so
+// that logits of any magnitude give finite results. Dtype rule: softmax and log_softmax need
+// floating point; logsumexp of integers or bools gives the default float dtype, as PyTorch.
+//
+// Each op is one autograd node whose forward is composed from primitives under NoGradGuard. Not
+// the fully composed `x - logsumexp(x)` graph: that graph saves several intermediates and
+// backpropagates through ~6 nodes, while the closed forms below save only the output and are
+// exactly the stable gradients (softmax: y (g - sum(g y)); log_softmax: g - exp(y) sum(g)). A fused
+// kernel can later replace the forward without touching the gradient.
+#include <limits>
+
+#include "ops/reduce.h"
+#include "strata/factories.h"
+#include "strata/ops.h"
+
+namespace strata {
+namespace ops {
+namespace {
+
+using Grads = std::vector<Tensor>;
+using autograd::SavedTensor;
+using namespace reduction;
+
+struct ExpNormSaved {
+  Shape dims;  // the reduced dims
+  Shape keep_shape;
+  SavedTensor x, out;
+};
+
+// The max over `mask` in keepdim shape, for shifting. Not differentiated: the shift cancels.
+Tensor shift_of(const char* name, const Tensor& x, const std::vector<bool>& mask) {
+  return reduce_keep(name, backend::ReduceOp::Max, x, mask, x.dtype());
+}
+
+// ---- logsumexp ----
+
+// d/dx log(sum(exp x)) = exp(x - out); NaN for a group of all -inf, as PyTorch.
+Grads logsumexp_backward(const ExpNormSaved& s, const Grads& g) {
+  const Tensor x = s.x.unpack("LogsumexpBackward", "self");
+  const Tensor out = s.out.unpack("LogsumexpBackward", "result").reshape(s.keep_shape);
+  return {g[0].reshape(s.keep_shape) * exp(x - out)};
+}
+
+Tensor logsumexp_forward(const Tensor& x, const std::vector<bool>& mask, bool keepdim) {
+  const Shape dims = mask_dims(mask);
+  Tensor m = shift_of("logsumexp", x, mask);
+  // An infinite maximum (a group of all -inf, or one holding +inf) is replaced by 0: then the
+  // result is log(0) = -inf or log(inf) = inf instead of NaN from inf - inf. An empty group's
+  // maximum is -inf too, giving log(0) = -inf, the log of an empty sum.
+  m = where(abs(m) == std::numeric_limits<double>::infinity(), zeros_like(m), m);
+  const Tensor lse = log(sum(exp(x - m), dims, true)) + m;
+  return drop_reduced(lse, final_shape(x.shape(), mask, keepdim));
+}
+
+// ---- softmax / log_softmax ----
+
+Grads softmax_backward(const ExpNormSaved& s, const Grads& g) {
+  const Tensor y = s.out.unpack("SoftmaxBackward", "result");
+  return {y * (g[0] - sum(g[0] * y, s.dims, true))};
+}
+
+Grads log_softmax_backward(const ExpNormSaved& s, const Grads& g) {
+  const Tensor y = s.out.unpack("LogSoftmaxBackward", "result");
+  return {g[0] - exp(y) * sum(g[0], s.dims, true)};
+}
+
+Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log_space) {
+  check_defined(name, {&x});
+  if (!x.is_floating_point())
+    fail("[{}] needs a floating-point tensor, got {}; convert with .to(strata::kFloat32)", name,
+         x.describe());
+  const int64_t d = wrap_dim(name, dim, x.dim());
+  const auto mask = reduced_mask(name, {d}, x.dim());
+  const Shape dims = mask_dims(mask);
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    // Unlike logsumexp, an all -inf group is not rescued: it gives NaN, as PyTorch's softmax.
+    const Tensor shifted = x - shift_of(name, x, mask);
+    if (log_space) {
+      out = shifted - log(sum(exp(shifted), dims, true));
+    } else {
+      const Tensor e = exp(shifted);
+      out = e / sum(e, dims, true);
+    }
+  }
+  if (needs_grad({&x})) {
+    auto& s = record<ExpNormSaved>(log_space ? "LogSoftmaxBackward" : "SoftmaxBackward",
+                                   log_space ? log_softmax_backward : softmax_backward,
+                                   {dims, keepdim_shape(x.shape(), mask), {}, {}}, {&x}, {&out});
+    s.out = SavedTensor::output(out);
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace reduction {
+void register_softmax_ops(std::vector<OpInfo>& ops) {
+  // Forwards are compositions of reductions and elementwise ops; the gradients are their own.
+  auto has_parts = [](const backend::Kernels& k) {
+    return k.reduce != nullptr && k.binary != nullptr && k.unary != nullptr && k.where != nullptr;
+  };
+  ops.push_back({"logsumexp", true, reinterpret_cast<const void*>(&logsumexp_backward), has_parts, {}});
+  ops.push_back({"softmax", true, reinterpret_cast<const void*>(&softmax_backward), has_parts, {}});
+  ops.push_back({"log_softmax", true, reinterpret_cast<const void*>(&log_softmax_backward), has_parts, {}});
+}
+}  // namespace reduction
+
+}  // namespace ops
+
+Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
+  ops::check_defined("logsumexp", {&x});
+  const auto mask = ops::reduction::reduced_mask("logsumexp", dims, x.dim());
+  const Tensor in = x.is_floating_point() ? x : ops::cast(x, default_dtype());
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = ops::logsumexp_forward(in, mask, keepdim);
+  }
+  if (ops::needs_grad({&x})) {
+    ops::ExpNormSaved saved{ops::reduction::mask_dims(mask),
+                            ops::reduction::keepdim_shape(x.shape(), mask),
+                            autograd::SavedTensor::input(x),
+                            {}};
+    auto& s = ops::record<ops::ExpNormSaved>("LogsumexpBackward", ops::logsumexp_backward, std::move(saved),
+                                             {&x}, {&out});
+    s.out = autograd::SavedTensor::output(out);
+  }
+  return out;
+}
+
+Tensor softmax(const Tensor& x, int64_t dim) { return ops::softmax_impl("softmax", x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return ops::softmax_impl("log_softmax", x, dim, true); }
+
+Tensor Tensor::logsumexp(const Shape& dims, bool keepdim) const {
+  return strata::logsumexp(*this, dims, keepdim);
+}
+Tensor Tensor::softmax(int64_t dim) const { return strata::softmax(*this, dim); }
+Tensor Tensor::log_softmax(int64_t dim) const { return strata::log_softmax(*this, dim); }
+
+}  // namespace strata
