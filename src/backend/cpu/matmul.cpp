@@ -1,6 +1,286 @@
-// Placeholder: filled by the register_matmul work.
+// Batched matrix product without BLAS: a small blocked GEMM in the GotoBLAS layout. Blocks of B
+// (and of A unless its rows are contiguous) are packed into contiguous panels, which also absorbs
+// any strides, transposes and stride-0 broadcast batches, and the product is computed in MR x NR
+// register tiles whose inner loop the compiler vectorises. The library is built for the baseline ISA, so on
+// x86 a second copy of the tile loop compiled for AVX2+FMA is chosen at run time when the CPU has it. Skinny
+// products (one row or one column) skip packing and run as dot products / axpy.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/dispatch.h"
 
 namespace strata::backend::cpu {
-void register_matmul(Kernels&) {}
+namespace {
+
+// Element (r, c) of a strided matrix is p[r * rs + c * cs].
+template <typename T>
+struct Mat {
+  T* p;
+  int64_t rs, cs;
+  T& at(int64_t r, int64_t c) const { return p[r * rs + c * cs]; }
+};
+
+// Block sizes: a packed KC x NC block of B stays in L2/L3, an MC x KC block of A in L2, and each
+// tile streams one KC x NR sliver of B from L1.
+constexpr int64_t kKC = 256, kMC = 96, kNC = 2048;
+
+// out (MR x NR, row-major) = sum over k of A(r, k) * b[k][c]. A(r, k) is a[r * a_rs + k * a_ks]:
+// either a packed panel (a_rs 1, a_ks MR) or MR rows of A read in place. b is a packed panel: kc
+// steps of NR = NV * (VB / sizeof(T)) values. The accumulators are explicit vectors so that they
+// stay in registers; GCC contracts the multiply-add into an FMA where the target has one.
+template <typename T, int MR, int NV, int VB>
+[[gnu::always_inline]] inline void tile_body(int64_t kc, const T* __restrict a, int64_t a_rs, int64_t a_ks,
+                                             const T* __restrict b, T* __restrict out) {
+  typedef T V __attribute__((vector_size(VB)));
+  constexpr int L = VB / static_cast<int>(sizeof(T)), NR = NV * L;
+  V acc[MR][NV];
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = V{};
+  for (int64_t k = 0; k < kc; ++k) {
+    V bv[NV];
+    for (int v = 0; v < NV; ++v) std::memcpy(&bv[v], b + k * NR + v * L, VB);
+    const T* ak = a + k * a_ks;
+    for (int r = 0; r < MR; ++r) {
+      const V av = ak[r * a_rs] - V{};  // a broadcast (x - 0 is exactly x, so it folds away)
+      for (int v = 0; v < NV; ++v) acc[r][v] += av * bv[v];
+    }
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) std::memcpy(out + r * NR + v * L, &acc[r][v], VB);
+}
+
+template <typename T>
+using TileFn = void (*)(int64_t kc, const T* a, int64_t a_rs, int64_t a_ks, const T* b, T* out);
+
+// SSE2-sized tiles: 8 accumulator registers of 16 bytes.
+constexpr int kGenericMR = 4, kGenericNV = 2, kGenericVB = 16;
+template <typename T>
+constexpr int kGenericNR = kGenericNV* kGenericVB / static_cast<int>(sizeof(T));
+template <typename T>
+void tile_generic(int64_t kc, const T* a, int64_t a_rs, int64_t a_ks, const T* b, T* out) {
+  tile_body<T, kGenericMR, kGenericNV, kGenericVB>(kc, a, a_rs, a_ks, b, out);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// AVX2 tiles: 12 accumulator registers of 32 bytes (6 rows x 2 vectors).
+[[gnu::target("avx2,fma")]] void tile_avx2_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks,
+                                               const float* b, float* out) {
+  tile_body<float, 6, 2, 32>(kc, a, a_rs, a_ks, b, out);
+}
+[[gnu::target("avx2,fma")]] void tile_avx2_f64(int64_t kc, const double* a, int64_t a_rs, int64_t a_ks,
+                                               const double* b, double* out) {
+  tile_body<double, 6, 2, 32>(kc, a, a_rs, a_ks, b, out);
+}
+bool cpu_has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#endif
+
+// Scratch panels reused across calls, so a product allocates nothing once warmed up.
+template <typename T>
+T* scratch(std::vector<T>& buf, int64_t n) {
+  if (static_cast<int64_t>(buf.size()) < n) buf.resize(static_cast<size_t>(n));
+  return buf.data();
+}
+
+// Packs rows [0, mc) x cols [0, kc) of A into panels of MR rows: panel p holds, for each k, the
+// MR values A(p*MR + r, k), zero past the last row.
+template <typename T, int MR>
+void pack_a(const Mat<const T>& A, int64_t mc, int64_t kc, T* dst) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
+    const int64_t rows = std::min<int64_t>(MR, mc - i0);
+    if (rows == MR && A.rs == 1) {  // column-major A: each k step is MR contiguous values
+      for (int64_t k = 0; k < kc; ++k) std::memcpy(dst + k * MR, &A.at(i0, k), MR * sizeof(T));
+      continue;
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* src = &A.at(i0 + r, 0);
+      if (A.cs == 1) {
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = src[k];
+      } else {
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = src[k * A.cs];
+      }
+    }
+    for (int64_t r = rows; r < MR; ++r)
+      for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = T(0);
+  }
+}
+
+// Packs rows [0, kc) x cols [0, nc) of B into panels of NR columns, zero past the last column.
+template <typename T, int NR>
+void pack_b(const Mat<const T>& B, int64_t kc, int64_t nc, T* dst) {
+  for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+    const int64_t cols = std::min<int64_t>(NR, nc - j0);
+    for (int64_t k = 0; k < kc; ++k, dst += NR) {
+      const T* src = &B.at(k, j0);
+      if (cols == NR && B.cs == 1) {
+        std::memcpy(dst, src, NR * sizeof(T));
+        continue;
+      }
+      for (int64_t c = 0; c < cols; ++c) dst[c] = src[c * B.cs];
+      for (int64_t c = cols; c < NR; ++c) dst[c] = T(0);
+    }
+  }
+}
+
+// Writes (or adds, after the first K block) the valid rows x cols of an MR x NR tile into C.
+template <typename T, int MR, int NR>
+void store_tile(const Mat<T>& C, const T* tile, int64_t rows, int64_t cols, bool accumulate) {
+  if (rows == MR && cols == NR && C.cs == 1) {
+    for (int r = 0; r < MR; ++r) {
+      T* c = C.p + r * C.rs;
+      if (accumulate) {
+        for (int j = 0; j < NR; ++j) c[j] += tile[r * NR + j];
+      } else {
+        for (int j = 0; j < NR; ++j) c[j] = tile[r * NR + j];
+      }
+    }
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) {
+      T& c = C.at(r, j);
+      c = accumulate ? T(c + tile[r * NR + j]) : tile[r * NR + j];
+    }
+}
+
+template <typename T>
+using GemmFn = void (*)(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, int64_t M, int64_t N,
+                        int64_t K);
+
+template <typename T, int MR, int NR, TileFn<T> Tile>
+void gemm_blocked(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, int64_t M, int64_t N,
+                  int64_t K) {
+  thread_local std::vector<T> a_buf, b_buf;
+  alignas(64) T tile[MR * NR];
+  // Row-major A is read in place (its rows are already contiguous in k); only a last panel with
+  // fewer than MR rows is packed, so that the tile never reads past the matrix.
+  const bool a_in_place = A.cs == 1;
+  for (int64_t jc = 0; jc < N; jc += kNC) {
+    const int64_t nc = std::min(kNC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kKC) {
+      const int64_t kc = std::min(kKC, K - pc);
+      T* bp = scratch(b_buf, (nc + NR - 1) / NR * NR * kc);
+      pack_b<T, NR>({&B.at(pc, jc), B.rs, B.cs}, kc, nc, bp);
+      for (int64_t ic = 0; ic < M; ic += kMC) {
+        const int64_t mc = std::min(kMC, M - ic);
+        const int64_t full = a_in_place ? mc / MR * MR : 0;  // rows read in place
+        T* ap = scratch(a_buf, (mc - full + MR - 1) / MR * MR * kc);
+        if (full < mc) pack_a<T, MR>({&A.at(ic + full, pc), A.rs, A.cs}, mc - full, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const T* b_panel = bp + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            if (ir < full)
+              Tile(kc, &A.at(ic + ir, pc), A.rs, 1, b_panel, tile);
+            else
+              Tile(kc, ap + (ir - full) * kc, 1, MR, b_panel, tile);
+            store_tile<T, MR, NR>({&C.at(ic + ir, jc + jr), C.rs, C.cs}, tile, std::min<int64_t>(MR, mc - ir),
+                                  std::min<int64_t>(NR, nc - jr), pc > 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The blocked product with the widest tile this CPU runs for T.
+template <typename T>
+GemmFn<T> pick_gemm() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (cpu_has_avx2_fma()) return &gemm_blocked<float, 6, 16, &tile_avx2_f32>;
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (cpu_has_avx2_fma()) return &gemm_blocked<double, 6, 8, &tile_avx2_f64>;
+  }
+#endif
+  return &gemm_blocked<T, kGenericMR, kGenericNR<T>, &tile_generic<T>>;
+}
+
+// sum_k x[k * incx] * y[k * incy], with independent partial sums so the contiguous case vectorises.
+template <typename T>
+T dot(int64_t n, const T* x, int64_t incx, const T* y, int64_t incy) {
+  constexpr int kLanes = 8;
+  T part[kLanes] = {};
+  int64_t k = 0;
+  if (incx == 1 && incy == 1) {
+    for (; k + kLanes <= n; k += kLanes)
+      for (int u = 0; u < kLanes; ++u) part[u] += x[k + u] * y[k + u];
+  }
+  for (; k < n; ++k) part[0] += x[k * incx] * y[k * incy];
+  T s = T(0);
+  for (int u = 0; u < kLanes; ++u) s += part[u];
+  return s;
+}
+
+// One row or one column: no reuse to exploit, so packing would only cost.
+template <typename T>
+void gemm_skinny(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, int64_t M, int64_t N,
+                 int64_t K) {
+  if (N == 1) {
+    for (int64_t i = 0; i < M; ++i) C.at(i, 0) = dot(K, &A.at(i, 0), A.cs, B.p, B.rs);
+    return;
+  }
+  // M == 1: C row = sum_k A(0, k) * B row k, unless B's columns are the contiguous direction.
+  if (B.rs == 1 && B.cs != 1) {
+    for (int64_t j = 0; j < N; ++j) C.at(0, j) = dot(K, A.p, A.cs, &B.at(0, j), B.rs);
+    return;
+  }
+  for (int64_t j = 0; j < N; ++j) C.at(0, j) = T(0);
+  for (int64_t k = 0; k < K; ++k) {
+    const T av = A.at(0, k);
+    const T* b = &B.at(k, 0);
+    if (B.cs == 1 && C.cs == 1) {
+      for (int64_t j = 0; j < N; ++j) C.p[j] += av * b[j];
+    } else {
+      for (int64_t j = 0; j < N; ++j) C.at(0, j) += av * b[j * B.cs];
+    }
+  }
+}
+
+// Integers wrap on overflow (as PyTorch); computing in the unsigned type makes that defined.
+template <typename T>
+struct compute_type {
+  using type = T;
+};
+template <typename T>
+requires std::is_integral_v<T>
+struct compute_type<T> {
+  using type = std::make_unsigned_t<T>;
+};
+
+template <typename T>
+void bmm_typed(const Tensor& out, const Tensor& a, const Tensor& b) {
+  using U = typename compute_type<T>::type;
+  const int64_t batches = out.shape()[0], M = out.shape()[1], N = out.shape()[2], K = a.shape()[2];
+  static const GemmFn<U> gemm = pick_gemm<U>();
+  const U* pa = reinterpret_cast<const U*>(a.data_ptr());
+  const U* pb = reinterpret_cast<const U*>(b.data_ptr());
+  U* pc = reinterpret_cast<U*>(out.data_ptr());
+  const Shape &sa = a.strides(), &sb = b.strides(), &sc = out.strides();
+  for (int64_t bi = 0; bi < batches; ++bi) {
+    const Mat<const U> A{pa + bi * sa[0], sa[1], sa[2]};
+    const Mat<const U> B{pb + bi * sb[0], sb[1], sb[2]};
+    const Mat<U> C{pc + bi * sc[0], sc[1], sc[2]};
+    if (K == 0) {
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) C.at(i, j) = U(0);
+    } else if (M == 1 || N == 1) {
+      gemm_skinny<U>(A, B, C, M, N, K);
+    } else {
+      gemm(A, B, C, M, N, K);
+    }
+  }
+}
+
+void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (out.numel() == 0) return;
+  dispatch_numeric(out.dtype(), "bmm", [&]<typename T>() { bmm_typed<T>(out, a, b); });
+}
+
+}  // namespace
+
+void register_matmul(Kernels& k) { k.bmm = &bmm; }
+
 }  // namespace strata::backend::cpu
