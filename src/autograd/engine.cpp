@@ -1,9 +1,8 @@
 // The backward engine: counts each node's dependencies, then runs nodes in an order where every
 // node sees the sum of all gradients flowing into it before it runs.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "autograd/node.h"
 #include "strata/autograd.h"
@@ -31,7 +30,8 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
     // Keep the incoming tensor when nothing else refers to it; otherwise copy, so that a later
     // in-place accumulation cannot change someone else's tensor.
     const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1;
-    Tensor stored = is_grad_enabled() ? g : (sole_owner && g.is_contiguous() ? g.detach() : g.detach().clone());
+    Tensor stored =
+        is_grad_enabled() ? g : (sole_owner && g.is_contiguous() ? g.detach() : g.detach().clone());
     leaf->grad = stored.impl_ptr();
   } else if (is_grad_enabled()) {
     leaf->grad = (Tensor(leaf->grad) + g).impl_ptr();  // keep the graph for double backward
@@ -63,15 +63,17 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     if (!out.requires_grad())
-      fail("[backward] the tensor {} does not require grad and has no grad_fn: nothing to differentiate. "
-           "Call requires_grad_() on the leaf tensors you want gradients for",
-           out.describe());
+      fail(
+          "[backward] the tensor {} does not require grad and has no grad_fn: nothing to differentiate. "
+          "Call requires_grad_() on the leaf tensors you want gradients for",
+          out.describe());
     Tensor g = i < grad_outputs.size() ? grad_outputs[i] : Tensor();
     if (!g.defined()) {
       if (out.numel() != 1)
-        fail("[backward] grad can be created implicitly only for a one-element output, got {}; pass a "
-             "gradient of the same shape to backward()",
-             out.describe());
+        fail(
+            "[backward] grad can be created implicitly only for a one-element output, got {}; pass a "
+            "gradient of the same shape to backward()",
+            out.describe());
       g = ones_like(out);
     } else if (!(g.shape() == out.shape())) {
       fail("[backward] gradient {} does not match the output {}", g.describe(), out.describe());
@@ -80,37 +82,39 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
     root_grads.push_back(g);
   }
 
-  // Dependency counts over the reachable graph.
-  std::unordered_map<Node*, int> deps;
+  // Dependency counts over the reachable graph. The output tensors own the graph, so every node
+  // stays alive for the whole run.
+  static std::atomic<uint64_t> epoch_counter{0};
+  const uint64_t epoch = ++epoch_counter;
   std::vector<Node*> stack;
-  std::unordered_set<Node*> seen;
-  for (auto& e : roots)
-    if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+  auto visit = [&](Node* n) {
+    if (n->visit_epoch == epoch) return;
+    n->visit_epoch = epoch;
+    n->dependencies = 0;
+    n->input_buffer.clear();
+    stack.push_back(n);
+  };
+  for (auto& e : roots) visit(e.node.get());
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     for (auto& e : n->next_edges) {
       if (!e.valid()) continue;
-      ++deps[e.node.get()];
-      if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+      visit(e.node.get());
+      ++e.node->dependencies;
     }
   }
 
-  std::unordered_map<Node*, std::vector<Tensor>> buffers;
-  std::unordered_map<Node*, std::shared_ptr<Node>> owners;  // keeps queued nodes alive
-  auto add_to_buffer = [&](const Edge& e, Tensor g) {
-    auto& buf = buffers[e.node.get()];
+  auto add_to_buffer = [](const Edge& e, Tensor g) {
+    auto& buf = e.node->input_buffer;
     if (buf.empty()) buf.resize(e.node->num_outputs);
     Tensor& slot = buf[e.input_nr];
     slot = slot.defined() ? slot + g : std::move(g);
-    owners.emplace(e.node.get(), e.node);
   };
   std::vector<Node*> ready;
-  for (size_t i = 0; i < roots.size(); ++i) {
-    add_to_buffer(roots[i], root_grads[i]);
-  }
+  for (size_t i = 0; i < roots.size(); ++i) add_to_buffer(roots[i], root_grads[i]);
   for (auto& e : roots)
-    if (deps[e.node.get()] == 0 && std::find(ready.begin(), ready.end(), e.node.get()) == ready.end())
+    if (e.node->dependencies == 0 && std::find(ready.begin(), ready.end(), e.node.get()) == ready.end())
       ready.push_back(e.node.get());
 
   const bool previous_mode = is_grad_enabled();
@@ -123,12 +127,8 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   while (!ready.empty()) {
     Node* node = ready.back();
     ready.pop_back();
-    std::shared_ptr<Node> keep = owners[node];
-    std::vector<Tensor> grads;
-    if (auto it = buffers.find(node); it != buffers.end()) {
-      grads = std::move(it->second);
-      buffers.erase(it);
-    }
+    std::vector<Tensor> grads = std::move(node->input_buffer);
+    node->input_buffer = {};
     grads.resize(node->num_outputs);
     for (auto& [slot, hook] : node->pre_hooks) {
       if (!grads[slot].defined()) continue;
@@ -142,7 +142,8 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
     }
     for (auto& c : captures)
       if (c.node == node) (*captured)[c.result_index] = grads[c.slot];
-    const bool any_grad = std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
+    const bool any_grad =
+        std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
     // autograd::grad returns gradients instead of accumulating them into leaves.
     const bool skip = !any_grad || (captured != nullptr && dynamic_cast<AccumulateGrad*>(node) != nullptr);
     std::vector<Tensor> input_grads;
@@ -159,10 +160,8 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
       const Edge& e = node->next_edges[i];
       if (!e.valid()) continue;
       if (i < input_grads.size() && input_grads[i].defined()) add_to_buffer(e, std::move(input_grads[i]));
-      owners.emplace(e.node.get(), e.node);
-      if (--deps[e.node.get()] == 0) ready.push_back(e.node.get());
+      if (--e.node->dependencies == 0) ready.push_back(e.node.get());
     }
-    owners.erase(node);
   }
 }
 
@@ -182,9 +181,10 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   run(outputs, grad_outputs, retain_graph || create_graph, create_graph, captures, &result);
   for (size_t i = 0; i < result.size(); ++i)
     if (!result[i].defined() && !allow_unused)
-      fail("[autograd::grad] input {} ({}) was not used to compute the outputs; pass allow_unused=true "
-           "to get an undefined tensor for it",
-           i, inputs[i].describe());
+      fail(
+          "[autograd::grad] input {} ({}) was not used to compute the outputs; pass allow_unused=true "
+          "to get an undefined tensor for it",
+          i, inputs[i].describe());
   return result;
 }
 

@@ -35,6 +35,12 @@ class Node {
   std::vector<std::pair<uint32_t, Tensor::Hook>> pre_hooks;
   /// The module path where the op ran; recorded in anomaly mode only.
   std::string scope;
+
+  // Scratch space of the backward engine, valid during one run (marked by `visit_epoch`): keeping it
+  // here spares the engine a hash map per backward.
+  uint64_t visit_epoch = 0;
+  int dependencies = 0;
+  std::vector<Tensor> input_buffer;
 };
 
 /// Sink for a leaf's gradient: adds it into leaf.grad(). Refers to the leaf weakly (the leaf owns it).

@@ -1,5 +1,6 @@
 #include "autograd/saved_tensor.h"
 
+#include "strata/autograd.h"
 #include "strata/error.h"
 
 namespace strata::autograd {
@@ -31,11 +32,13 @@ SavedTensor SavedTensor::output(const Tensor& t) {
 Tensor SavedTensor::unpack(std::string_view op, const char* what) const {
   if (!data_.defined()) return {};
   if (data_.version() != version_)
-    fail("[{}] the tensor '{}' ({}) saved for the gradient was modified in place after it was saved "
-         "(it is at version {}, backward needs version {}). Use the out-of-place op (y = x.add(1) instead "
-         "of x.add_(1)), or clone() the tensor before changing it",
-         op, what, data_.describe(), data_.version(), version_);
-  if (!is_output_) return data_;
+    fail(
+        "[{}] the tensor '{}' ({}) saved for the gradient was modified in place after it was saved "
+        "(it is at version {}, backward needs version {}). Use the out-of-place op (y = x.add(1) instead "
+        "of x.add_(1)), or clone() the tensor before changing it",
+        op, what, data_.describe(), data_.version(), version_);
+  // Only a create_graph backward differentiates through saved tensors; otherwise skip the re-link.
+  if (!is_output_ || !is_grad_enabled()) return data_;
   auto node = grad_fn_.lock();
   if (!node) return data_;
   // Re-link the output to its node so that a create_graph backward can differentiate through it.

@@ -1,5 +1,8 @@
 // Elementwise binary ops: arithmetic, pow, maximum/minimum, comparisons, logical ops, where.
 // Shape rule: broadcasting. Dtype rule: PyTorch's result_type; comparisons give bool.
+#include <array>
+#include <bit>
+
 #include "ops/common.h"
 #include "ops/registry.h"
 #include "strata/factories.h"
@@ -9,8 +12,8 @@ namespace strata {
 namespace ops {
 namespace {
 
-using backend::BinaryOp;
 using autograd::SavedTensor;
+using backend::BinaryOp;
 
 // Runs the kernel for out = a op b with both operands converted to `compute`.
 Tensor binary_forward(std::string_view name, BinaryOp op, const Tensor& a, const Tensor& b, DType compute,
@@ -41,7 +44,8 @@ struct AddSaved {
 };
 std::vector<Tensor> add_backward(const AddSaved& s, const std::vector<Tensor>& g) {
   Tensor gb;
-  if (s.o.need_b) gb = reduce_grad(s.alpha.to_double() == 1.0 ? g[0] : g[0] * s.alpha, s.o.b_shape, s.o.b_dtype);
+  if (s.o.need_b)
+    gb = reduce_grad(s.alpha.to_double() == 1.0 ? g[0] : g[0] * s.alpha, s.o.b_shape, s.o.b_dtype);
   return {s.o.need_a ? reduce_grad(g[0], s.o.a_shape, s.o.a_dtype) : Tensor(), gb};
 }
 std::vector<Tensor> sub_backward(const AddSaved& s, const std::vector<Tensor>& g) {
@@ -64,7 +68,8 @@ std::vector<Tensor> div_backward(const PairSaved& s, const std::vector<Tensor>& 
   const Tensor b = s.b.unpack("DivBackward", "other");
   Tensor ga, gb;
   if (s.o.need_a) ga = reduce_grad(g[0] / b, s.o.a_shape, s.o.a_dtype);
-  if (s.o.need_b) gb = reduce_grad(-g[0] * s.a.unpack("DivBackward", "self") / (b * b), s.o.b_shape, s.o.b_dtype);
+  if (s.o.need_b)
+    gb = reduce_grad(-g[0] * s.a.unpack("DivBackward", "self") / (b * b), s.o.b_shape, s.o.b_dtype);
   return {ga, gb};
 }
 std::vector<Tensor> pow_backward(const PairSaved& s, const std::vector<Tensor>& g) {
@@ -132,12 +137,26 @@ DType arithmetic_type(std::string_view name, const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-/// A number as a 0-d tensor that promotes like a literal.
+/// A number as a 0-d tensor that promotes like a literal. The last few are kept per thread: code
+/// like `1.0 - y * y` or `p - lr * g` uses the same constants every step, and no op ever writes
+/// into a wrapped number, so sharing them is safe and saves three allocations per use.
 Tensor wrapped_scalar(const Scalar& v) {
+  struct Entry {
+    Scalar::Kind kind;
+    int64_t i;
+    uint64_t bits;
+    Tensor t;
+  };
+  thread_local std::array<Entry, 8> cache{};
+  thread_local size_t next = 0;
+  const uint64_t bits = std::bit_cast<uint64_t>(v.to_double());
+  for (const Entry& e : cache)
+    if (e.t.defined() && e.kind == v.kind() && e.i == v.to_int() && e.bits == bits) return e.t;
   const DType d = v.kind() == Scalar::Kind::Bool ? kBool : v.kind() == Scalar::Kind::Int ? kInt64 : kFloat64;
   Tensor t = empty_tensor({}, d, Device::cpu());
   backend::cpu_kernels().fill(t, v);
   t.impl().wrapped_number = true;
+  cache[next++ % cache.size()] = {v.kind(), v.to_int(), bits, t};
   return t;
 }
 
@@ -159,15 +178,17 @@ void register_elementwise_ops(std::vector<OpInfo>& ops) {
 namespace {
 // Shared by the out-of-place arithmetic ops.
 template <typename Saved>
-Tensor arithmetic(std::string_view name, std::string_view node_name, BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha,
-                  autograd::BackwardFn<Saved> backward, Saved (*save)(const Tensor&, const Tensor&, const Scalar&)) {
+Tensor arithmetic(std::string_view name, std::string_view node_name, BinaryOp op, const Tensor& a,
+                  const Tensor& b, const Scalar& alpha, autograd::BackwardFn<Saved> backward,
+                  Saved (*save)(const Tensor&, const Tensor&, const Scalar&)) {
   DType compute = arithmetic_type(name, a, b);
   if (op == BinaryOp::Div && !is_floating_point(compute)) compute = default_dtype();  // true division
   if (compute == kBool && (op == BinaryOp::Sub || op == BinaryOp::Div || op == BinaryOp::Pow))
-    fail("[{}] is not defined for bool operands ({}); convert with .to(strata::kInt64) or use logical_xor", name,
-         describe_all({&a, &b}));
+    fail("[{}] is not defined for bool operands ({}); convert with .to(strata::kInt64) or use logical_xor",
+         name, describe_all({&a, &b}));
   if (is_integral(compute, true) && alpha.is_floating_point())
-    fail("[{}] alpha {} is a float but the operands {} are integers", name, alpha.to_double(), describe_all({&a, &b}));
+    fail("[{}] alpha {} is a float but the operands {} are integers", name, alpha.to_double(),
+         describe_all({&a, &b}));
   Tensor out = binary_forward(name, op, a, b, compute, compute, alpha);
   if (needs_grad({&a, &b})) {
     auto& s = record<Saved>(node_name, backward, save(a, b, alpha), {&a, &b}, {&out});
@@ -178,7 +199,9 @@ Tensor arithmetic(std::string_view name, std::string_view node_name, BinaryOp op
   return out;
 }
 
-AddSaved save_add(const Tensor& a, const Tensor& b, const Scalar& alpha) { return {Operands::of(a, b), alpha}; }
+AddSaved save_add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  return {Operands::of(a, b), alpha};
+}
 PairSaved save_values(const Tensor& a, const Tensor& b, const Scalar&) { return save_pair(a, b); }
 
 Tensor compare(std::string_view name, BinaryOp op, const Tensor& a, const Tensor& b) {
@@ -187,19 +210,21 @@ Tensor compare(std::string_view name, BinaryOp op, const Tensor& a, const Tensor
 }  // namespace
 
 // In-place binary update self = self op other, straight into self's memory when that is safe.
-Tensor& binary_inplace(std::string_view name, BinaryOp op, Tensor& self, const Tensor& other, const Scalar& alpha,
+Tensor& binary_inplace(std::string_view name, BinaryOp op, Tensor& self, const Tensor& other,
+                       const Scalar& alpha,
                        Tensor (*outofplace)(const Tensor&, const Tensor&, const Scalar&)) {
   check_defined(name, {&self, &other});
   check_same_device(name, {&self, &other});
   DType compute = result_type(self, other);
   if (op == BinaryOp::Div && !is_floating_point(compute)) compute = default_dtype();
   if (promote_types(compute, self.dtype()) != self.dtype() && !(is_floating_point(self.dtype())))
-    fail("[{}] the result of {} {} {} is {}, which cannot be stored in place in {}; use the out-of-place op", name,
-         self.describe(), name, other.describe(), dtype_name(compute), self.describe());
+    fail("[{}] the result of {} {} {} is {}, which cannot be stored in place in {}; use the out-of-place op",
+         name, self.describe(), name, other.describe(), dtype_name(compute), self.describe());
   if (!(broadcast_shapes(name, self, other) == self.shape()))
-    fail("[{}] in-place result would have shape {}, but the destination {} cannot change shape; use the "
-         "out-of-place op",
-         name, broadcast_shapes(name, self, other).str(), self.describe());
+    fail(
+        "[{}] in-place result would have shape {}, but the destination {} cannot change shape; use the "
+        "out-of-place op",
+        name, broadcast_shapes(name, self, other).str(), self.describe());
   const bool grad = is_grad_enabled() && (self.requires_grad() || other.requires_grad());
   const bool overlaps = other.impl().storage == self.impl().storage;
   if (!grad && compute == self.dtype() && !overlaps) {
@@ -208,7 +233,8 @@ Tensor& binary_inplace(std::string_view name, BinaryOp op, Tensor& self, const T
     bump_version(self);
     return self;
   }
-  return inplace_via_outofplace(name, self, {&other}, [&](const Tensor& s) { return outofplace(s, other, alpha); });
+  return inplace_via_outofplace(name, self, {&other},
+                                [&](const Tensor& s) { return outofplace(s, other, alpha); });
 }
 
 }  // namespace ops
@@ -216,16 +242,20 @@ Tensor& binary_inplace(std::string_view name, BinaryOp op, Tensor& self, const T
 using ops::wrapped_scalar;
 
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  return ops::arithmetic<ops::AddSaved>("add", "AddBackward", backend::BinaryOp::Add, a, b, alpha, ops::add_backward, ops::save_add);
+  return ops::arithmetic<ops::AddSaved>("add", "AddBackward", backend::BinaryOp::Add, a, b, alpha,
+                                        ops::add_backward, ops::save_add);
 }
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  return ops::arithmetic<ops::AddSaved>("sub", "SubBackward", backend::BinaryOp::Sub, a, b, alpha, ops::sub_backward, ops::save_add);
+  return ops::arithmetic<ops::AddSaved>("sub", "SubBackward", backend::BinaryOp::Sub, a, b, alpha,
+                                        ops::sub_backward, ops::save_add);
 }
 Tensor mul(const Tensor& a, const Tensor& b) {
-  return ops::arithmetic<ops::PairSaved>("mul", "MulBackward", backend::BinaryOp::Mul, a, b, 1, ops::mul_backward, ops::save_values);
+  return ops::arithmetic<ops::PairSaved>("mul", "MulBackward", backend::BinaryOp::Mul, a, b, 1,
+                                         ops::mul_backward, ops::save_values);
 }
 Tensor div(const Tensor& a, const Tensor& b) {
-  return ops::arithmetic<ops::PairSaved>("div", "DivBackward", backend::BinaryOp::Div, a, b, 1, ops::div_backward, ops::save_values);
+  return ops::arithmetic<ops::PairSaved>("div", "DivBackward", backend::BinaryOp::Div, a, b, 1,
+                                         ops::div_backward, ops::save_values);
 }
 Tensor pow(const Tensor& base, const Tensor& exponent) {
   ops::check_defined("pow", {&base, &exponent});
@@ -233,20 +263,20 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
   if (is_integral(t, true) && is_integral(exponent.dtype())) {
     for (int64_t e : exponent.to_vector<int64_t>())
       if (e < 0)
-        fail("[pow] integers to negative integer powers are not allowed ({} ** {}); use a float base", base.describe(),
-             exponent.describe());
+        fail("[pow] integers to negative integer powers are not allowed ({} ** {}); use a float base",
+             base.describe(), exponent.describe());
   }
-  return ops::arithmetic<ops::PairSaved>("pow", "PowBackward", backend::BinaryOp::Pow, base, exponent, 1, ops::pow_backward,
-                                         ops::save_values);
+  return ops::arithmetic<ops::PairSaved>("pow", "PowBackward", backend::BinaryOp::Pow, base, exponent, 1,
+                                         ops::pow_backward, ops::save_values);
 }
 Tensor pow(const Tensor& base, const Scalar& exponent) { return pow(base, wrapped_scalar(exponent)); }
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  return ops::arithmetic<ops::PairSaved>("maximum", "MaximumBackward", backend::BinaryOp::Maximum, a, b, 1, ops::maximum_backward,
-                                         ops::save_values);
+  return ops::arithmetic<ops::PairSaved>("maximum", "MaximumBackward", backend::BinaryOp::Maximum, a, b, 1,
+                                         ops::maximum_backward, ops::save_values);
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  return ops::arithmetic<ops::PairSaved>("minimum", "MinimumBackward", backend::BinaryOp::Minimum, a, b, 1, ops::minimum_backward,
-                                         ops::save_values);
+  return ops::arithmetic<ops::PairSaved>("minimum", "MinimumBackward", backend::BinaryOp::Minimum, a, b, 1,
+                                         ops::minimum_backward, ops::save_values);
 }
 Tensor eq(const Tensor& a, const Tensor& b) { return ops::compare("eq", backend::BinaryOp::Eq, a, b); }
 Tensor ne(const Tensor& a, const Tensor& b) { return ops::compare("ne", backend::BinaryOp::Ne, a, b); }
@@ -271,7 +301,8 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
     fail("[where] condition must be a bool tensor, got {}; compare first (x > 0) or use .to(strata::kBool)",
          condition.describe());
   const DType dtype = ops::result_type(a, b);
-  const Shape shape = ops::broadcast_shapes("where", ops::broadcast_shapes("where", condition, a).vec(), b.shape());
+  const Shape shape =
+      ops::broadcast_shapes("where", ops::broadcast_shapes("where", condition, a).vec(), b.shape());
   Tensor out = ops::empty_tensor(shape, dtype, a.device());
   backend::kernels(a.device(), "where").where(out, condition, ops::cast(a, dtype), ops::cast(b, dtype));
   if (ops::needs_grad({&a, &b}))
@@ -348,9 +379,13 @@ Tensor& Tensor::sub_(const Tensor& o, const Scalar& alpha) {
   return ops::binary_inplace("sub_", backend::BinaryOp::Sub, *this, o, alpha, sub3);
 }
 Tensor& Tensor::sub_(const Scalar& o) { return sub_(wrapped_scalar(o)); }
-Tensor& Tensor::mul_(const Tensor& o) { return ops::binary_inplace("mul_", backend::BinaryOp::Mul, *this, o, 1, mul3); }
+Tensor& Tensor::mul_(const Tensor& o) {
+  return ops::binary_inplace("mul_", backend::BinaryOp::Mul, *this, o, 1, mul3);
+}
 Tensor& Tensor::mul_(const Scalar& o) { return mul_(wrapped_scalar(o)); }
-Tensor& Tensor::div_(const Tensor& o) { return ops::binary_inplace("div_", backend::BinaryOp::Div, *this, o, 1, div3); }
+Tensor& Tensor::div_(const Tensor& o) {
+  return ops::binary_inplace("div_", backend::BinaryOp::Div, *this, o, 1, div3);
+}
 Tensor& Tensor::div_(const Scalar& o) { return div_(wrapped_scalar(o)); }
 Tensor& Tensor::pow_(const Scalar& e) {
   return ops::binary_inplace("pow_", backend::BinaryOp::Pow, *this, wrapped_scalar(e), 1, pow3);
