@@ -125,8 +125,10 @@ Tensor triu(const Tensor& x, int64_t diagonal = 0);
 Tensor nonzero(const Tensor& x);
 
 // ---- comparisons of whole tensors ----
-/// True when shapes match and every element is within atol + rtol * |b|.
+/// True when a and b broadcast together and every element is within atol + rtol * |b| (NaN is never
+/// close); mixed dtypes are compared after promotion.
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
+/// True when the shapes are equal and so is every element (NaN is never equal).
 bool equal(const Tensor& a, const Tensor& b);
 
 }  // namespace strata

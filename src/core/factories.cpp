@@ -61,6 +61,8 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const 
   const bool all_int = !start.is_floating_point() && !end.is_floating_point() && !step.is_floating_point();
   const DType dtype = o.dtype.value_or(all_int ? kInt64 : default_dtype());
   const double s = start.to_double(), e = end.to_double(), st = step.to_double();
+  if (!std::isfinite(s) || !std::isfinite(e) || !std::isfinite(st))
+    fail("[arange] start, end and step must be finite, got {}, {}, {}", s, e, st);
   if (st == 0) fail("[arange] step must be non-zero");
   if ((st > 0 && e < s) || (st < 0 && e > s))
     fail("[arange] the range from {} to {} is empty in direction of step {}", s, e, st);
@@ -77,7 +79,9 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& o)
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
   for (int64_t i = 0; i < steps; ++i)
-    values[i] = i < steps / 2 ? start + step * static_cast<double>(i) : end - step * static_cast<double>(steps - 1 - i);
+    values[i] = i < steps / 2 ? start + step * static_cast<double>(i)
+                              : end - step * static_cast<double>(steps - 1 - i);
+  if (steps == 1) values[0] = start;
   return finish(from_vector(values, {steps}).to(o.dtype.value_or(default_dtype())), o);
 }
 
@@ -108,7 +112,7 @@ Tensor randn(const Shape& shape, const TensorOptions& o, Generator* g) {
 Tensor randint(int64_t low, int64_t high, const Shape& shape, const TensorOptions& o, Generator* g) {
   if (high <= low) fail("[randint] needs low < high, got [{}, {})", low, high);
   Generator& gen = pick(g);
-  const uint64_t range = static_cast<uint64_t>(high - low);
+  const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);  // no signed overflow
   std::vector<int64_t> values(static_cast<size_t>(shape.numel()));
   for (auto& v : values) v = low + static_cast<int64_t>(gen.next() % range);
   return finish(from_vector(values, shape).to(o.dtype.value_or(kInt64)), o);
@@ -123,9 +127,15 @@ Tensor randperm(int64_t n, const TensorOptions& o, Generator* g) {
   return finish(from_vector(values, {n}).to(o.dtype.value_or(kInt64)), o);
 }
 
-Tensor empty_like(const Tensor& like, const TensorOptions& o) { return empty(like.shape(), like_options(like, o)); }
-Tensor zeros_like(const Tensor& like, const TensorOptions& o) { return zeros(like.shape(), like_options(like, o)); }
-Tensor ones_like(const Tensor& like, const TensorOptions& o) { return ones(like.shape(), like_options(like, o)); }
+Tensor empty_like(const Tensor& like, const TensorOptions& o) {
+  return empty(like.shape(), like_options(like, o));
+}
+Tensor zeros_like(const Tensor& like, const TensorOptions& o) {
+  return zeros(like.shape(), like_options(like, o));
+}
+Tensor ones_like(const Tensor& like, const TensorOptions& o) {
+  return ones(like.shape(), like_options(like, o));
+}
 Tensor full_like(const Tensor& like, const Scalar& v, const TensorOptions& o) {
   return full(like.shape(), v, like_options(like, o));
 }
@@ -139,7 +149,8 @@ Tensor randn_like(const Tensor& like, const TensorOptions& o, Generator* g) {
 template <typename T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape, const TensorOptions& o) {
   if (static_cast<int64_t>(values.size()) != shape.numel())
-    fail("[from_vector] {} values cannot fill shape {} ({} elements)", values.size(), shape.str(), shape.numel());
+    fail("[from_vector] {} values cannot fill shape {} ({} elements)", values.size(), shape.str(),
+         shape.numel());
   Tensor t = ops::empty_tensor(shape, dtype_of_v<T>, Device::cpu());
   if constexpr (std::is_same_v<T, bool>) {
     bool* p = t.data<bool>();
@@ -163,7 +174,8 @@ Tensor tensor(const Scalar& value, const TensorOptions& o) { return full({}, val
 
 Tensor from_blob(void* data, const Shape& shape, DType dtype, Device device) {
   auto impl = std::make_shared<strata::detail::TensorImpl>();
-  impl->storage = std::make_shared<strata::detail::Storage>(data, static_cast<size_t>(shape.numel()) * element_size(dtype), device);
+  impl->storage = std::make_shared<strata::detail::Storage>(
+      data, static_cast<size_t>(shape.numel()) * element_size(dtype), device);
   impl->dtype = dtype;
   impl->set_shape(shape, contiguous_strides(shape), 0);
   return Tensor(std::move(impl));

@@ -47,8 +47,8 @@ void Tensor::throw_undefined() {
 
 void Tensor::check_dtype(DType expected, const char* what) const {
   if (dtype() != expected)
-    fail("[{}] the tensor is {}, but {} was requested; convert with .to(strata::k...) first", what, describe(),
-         dtype_name(expected));
+    fail("[{}] the tensor is {}, but {} was requested; convert with .to(strata::k...) first", what,
+         describe(), dtype_name(expected));
 }
 
 int64_t Tensor::size(int64_t d) const { return shape()[ops::wrap_dim("size", d, dim())]; }
@@ -65,7 +65,8 @@ namespace {
 template <typename T>
 Tensor wrap_buffer(T* data, const Shape& shape) {
   auto impl = std::make_shared<detail::TensorImpl>();
-  impl->storage = std::make_shared<detail::Storage>(static_cast<void*>(data), shape.numel() * sizeof(T), Device::cpu());
+  impl->storage =
+      std::make_shared<detail::Storage>(static_cast<void*>(data), shape.numel() * sizeof(T), Device::cpu());
   impl->dtype = dtype_of_v<T>;
   impl->set_shape(shape, contiguous_strides(shape), 0);
   return Tensor(std::move(impl));
@@ -90,7 +91,8 @@ std::vector<T> Tensor::to_vector() const {
 template <typename T>
 T Tensor::item() const {
   if (numel() != 1)
-    fail("[item] only a one-element tensor converts to a number, got {} with {} elements", describe(), numel());
+    fail("[item] only a one-element tensor converts to a number, got {} with {} elements", describe(),
+         numel());
   return to_vector<T>()[0];
 }
 
@@ -111,9 +113,13 @@ Tensor& Tensor::copy_(const Tensor& src) {
   ops::broadcast_shapes("copy_", *this, src);
   if (!(ops::broadcast_shapes("copy_", shape(), src.shape()) == shape()))
     fail("[copy_] source {} cannot be broadcast to the destination {}", src.describe(), describe());
-  return ops::inplace_via_outofplace("copy_", *this, {&src}, [&](const Tensor& self) {
-    Tensor s = src.to(self.dtype()).expand(self.shape());
-    return self.requires_grad() || src.requires_grad() ? s + self * 0 : s;
+  // A source sharing memory with the destination (x.copy_(x.t())) is read in full before writing.
+  const Tensor source = src.impl().storage == impl().storage ? src.clone() : src;
+  return ops::inplace_via_outofplace("copy_", *this, {&source}, [&](const Tensor& self) {
+    Tensor s = source.to(self.dtype()).expand(self.shape());
+    // The result must carry source's history (a leaf source gets a CloneBackward node to hang it on);
+    // the old value of self gets no gradient, it is overwritten.
+    return s.requires_grad() && s.is_leaf() ? s.clone() : s;
   });
 }
 
@@ -148,9 +154,11 @@ Tensor& Tensor::detach_() {
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
   if (!is_leaf())
-    fail("[requires_grad_] {} is the result of an op (grad_fn {}); only leaf tensors can change requires_grad. "
-         "Use detach().requires_grad_() to start a new leaf",
-         describe(), grad_fn_name());
+    fail(
+        "[requires_grad_] {} is the result of an op (grad_fn {}); only leaf tensors can change "
+        "requires_grad. "
+        "Use detach().requires_grad_() to start a new leaf",
+        describe(), grad_fn_name());
   if (requires_grad && !is_floating_point())
     fail("[requires_grad_] only floating-point tensors can require gradients, got {}", describe());
   impl().requires_grad = requires_grad;
@@ -192,10 +200,12 @@ void Tensor::register_hook(Hook hook) {
 
 std::string Tensor::grad_fn_name() const { return impl().grad_fn ? std::string(impl().grad_fn->name()) : ""; }
 
-void Tensor::set_name(std::string name) { impl().name = std::make_shared<const std::string>(std::move(name)); }
+void Tensor::set_name(std::string name) {
+  impl().name = std::make_shared<const std::string>(std::move(name));
+}
 
-#define STRATA_INSTANTIATE(T)               \
-  template T Tensor::item<T>() const;       \
+#define STRATA_INSTANTIATE(T)         \
+  template T Tensor::item<T>() const; \
   template std::vector<T> Tensor::to_vector<T>() const;
 STRATA_INSTANTIATE(bool)
 STRATA_INSTANTIATE(uint8_t)

@@ -21,7 +21,9 @@ struct ViewSaved {
 };
 
 Grads reshape_backward(const ViewSaved& s, const Grads& g) { return {g[0].reshape(s.in_shape)}; }
-Grads transpose_backward(const ViewSaved& s, const Grads& g) { return {g[0].transpose(s.dims[0], s.dims[1])}; }
+Grads transpose_backward(const ViewSaved& s, const Grads& g) {
+  return {g[0].transpose(s.dims[0], s.dims[1])};
+}
 Grads permute_backward(const ViewSaved& s, const Grads& g) {
   Shape inverse(s.dims.size(), 0);
   for (size_t i = 0; i < s.dims.size(); ++i) inverse[s.dims[i]] = static_cast<int64_t>(i);
@@ -71,7 +73,8 @@ Shape infer_shape(std::string_view op, const Shape& shape, const Tensor& x) {
       fail("[{}] shape {} is invalid for {} ({} elements)", op, shape.str(), x.describe(), x.numel());
     out[infer_at] = x.numel() / known;
   } else if (known != x.numel()) {
-    fail("[{}] shape {} has {} elements but the input {} has {}", op, shape.str(), known, x.describe(), x.numel());
+    fail("[{}] shape {} has {} elements but the input {} has {}", op, shape.str(), known, x.describe(),
+         x.numel());
   }
   return out;
 }
@@ -116,8 +119,8 @@ Tensor slice_backward_op(const Tensor& g, const Shape& in_shape, int64_t dim, in
   region.impl().set_shape(region.shape(), region.strides(), region.storage_offset());
   backend::kernels(g.device(), "slice_backward").copy(region, g);
   if (needs_grad({&g}))
-    record<ViewSaved>("SliceBackwardBackward", embed_backward, {in_shape, {}, dim, start, g.size(dim), step}, {&g},
-                      {&out});
+    record<ViewSaved>("SliceBackwardBackward", embed_backward, {in_shape, {}, dim, start, g.size(dim), step},
+                      {&g}, {&out});
   return out;
 }
 
@@ -144,17 +147,21 @@ Tensor Tensor::view(const Shape& shape) const {
   const Shape in_shape = this->shape();
   Shape st;
   if (!ops::view_strides(*this, sizes, st))
-    fail("[view] cannot view {} (strides {}) as {} without copying; use reshape() (which copies when needed) or "
-         "call contiguous() first",
-         describe(), strides().str(), sizes.str());
-  return ops::make_view(*this, sizes, st, storage_offset(), "ViewBackward", ops::reshape_backward, {in_shape, {}});
+    fail(
+        "[view] cannot view {} (strides {}) as {} without copying; use reshape() (which copies when needed) "
+        "or "
+        "call contiguous() first",
+        describe(), strides().str(), sizes.str());
+  return ops::make_view(*this, sizes, st, storage_offset(), "ViewBackward", ops::reshape_backward,
+                        {in_shape, {}});
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
   const Shape sizes = ops::infer_shape("reshape", shape, *this);
   Shape st;
   if (ops::view_strides(*this, sizes, st))
-    return ops::make_view(*this, sizes, st, storage_offset(), "ViewBackward", ops::reshape_backward, {this->shape(), {}});
+    return ops::make_view(*this, sizes, st, storage_offset(), "ViewBackward", ops::reshape_backward,
+                          {this->shape(), {}});
   return contiguous().view(sizes);
 }
 
@@ -176,12 +183,15 @@ Tensor Tensor::unflatten(int64_t d, const Shape& sizes) const {
   Shape inner = sizes;
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < inner.size(); ++i) {
-    if (inner[i] == -1) infer = static_cast<int64_t>(i);
-    else known *= inner[i];
+    if (inner[i] == -1)
+      infer = static_cast<int64_t>(i);
+    else
+      known *= inner[i];
   }
   if (infer >= 0 && known != 0) inner[infer] = size(d) / known;
   if (inner.numel() != size(d))
-    fail("[unflatten] sizes {} do not multiply to the size {} of dim {} of {}", sizes.str(), size(d), d, describe());
+    fail("[unflatten] sizes {} do not multiply to the size {} of dim {} of {}", sizes.str(), size(d), d,
+         describe());
   Shape out;
   for (int64_t i = 0; i < d; ++i) out.push_back(size(i));
   for (int64_t v : inner) out.push_back(v);
@@ -195,7 +205,8 @@ Tensor Tensor::unsqueeze(int64_t d) const {
   const int64_t new_stride = d < dim() ? size(d) * stride(d) : 1;
   sizes.insert(d, 1);
   st.insert(d, new_stride);
-  return ops::make_view(*this, sizes, st, storage_offset(), "UnsqueezeBackward", ops::reshape_backward, {shape(), {}});
+  return ops::make_view(*this, sizes, st, storage_offset(), "UnsqueezeBackward", ops::reshape_backward,
+                        {shape(), {}});
 }
 
 Tensor Tensor::squeeze() const {
@@ -205,16 +216,20 @@ Tensor Tensor::squeeze() const {
     sizes.push_back(size(d));
     st.push_back(stride(d));
   }
-  return ops::make_view(*this, sizes, st, storage_offset(), "SqueezeBackward", ops::reshape_backward, {shape(), {}});
+  return ops::make_view(*this, sizes, st, storage_offset(), "SqueezeBackward", ops::reshape_backward,
+                        {shape(), {}});
 }
 
 Tensor Tensor::squeeze(int64_t d) const {
   d = ops::wrap_dim("squeeze", d, dim());
-  if (dim() == 0 || size(d) != 1) return ops::make_view(*this, shape(), strides(), storage_offset(), "SqueezeBackward", ops::reshape_backward, {shape(), {}});
+  if (dim() == 0 || size(d) != 1)
+    return ops::make_view(*this, shape(), strides(), storage_offset(), "SqueezeBackward",
+                          ops::reshape_backward, {shape(), {}});
   Shape sizes = shape(), st = strides();
   sizes.erase(d);
   st.erase(d);
-  return ops::make_view(*this, sizes, st, storage_offset(), "SqueezeBackward", ops::reshape_backward, {shape(), {}});
+  return ops::make_view(*this, sizes, st, storage_offset(), "SqueezeBackward", ops::reshape_backward,
+                        {shape(), {}});
 }
 
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
@@ -230,7 +245,8 @@ Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
 }
 
 Tensor Tensor::t() const {
-  if (dim() > 2) fail("[t] expects a tensor with at most 2 dims, got {}; use transpose(d0, d1) or mT()", describe());
+  if (dim() > 2)
+    fail("[t] expects a tensor with at most 2 dims, got {}; use transpose(d0, d1) or mT()", describe());
   return dim() < 2 ? *this : transpose(0, 1);
 }
 
@@ -258,6 +274,8 @@ Tensor Tensor::expand(const Shape& target) const {
   Shape sizes = target, st(target.size(), 0);
   for (int64_t i = 0; i < static_cast<int64_t>(target.size()); ++i) {
     const int64_t d = i - lead;
+    if (target[i] < -1)
+      fail("[expand] invalid size {} in {} (sizes are >= 0, or -1 to keep a dim)", target[i], target.str());
     if (d < 0) {
       if (target[i] < 0) fail("[expand] size -1 is not allowed for a new leading dim in {}", target.str());
       continue;
@@ -273,10 +291,12 @@ Tensor Tensor::expand(const Shape& target) const {
     }
   }
   if (sizes == shape()) return *this;
-  return ops::make_view(*this, sizes, st, storage_offset(), "ExpandBackward", ops::expand_backward, {shape(), {}});
+  return ops::make_view(*this, sizes, st, storage_offset(), "ExpandBackward", ops::expand_backward,
+                        {shape(), {}});
 }
 
-Tensor Tensor::slice(int64_t d, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step) const {
+Tensor Tensor::slice(int64_t d, std::optional<int64_t> start, std::optional<int64_t> stop,
+                     int64_t step) const {
   if (dim() == 0) fail("[slice] cannot slice a 0-d tensor ({})", describe());
   d = ops::wrap_dim("slice", d, dim());
   if (step <= 0) fail("[slice] step must be positive, got {} (reverse with flip instead)", step);
@@ -284,12 +304,12 @@ Tensor Tensor::slice(int64_t d, std::optional<int64_t> start, std::optional<int6
   auto clamp_index = [n](int64_t i) { return std::clamp<int64_t>(i < 0 ? i + n : i, 0, n); };
   const int64_t b = start ? clamp_index(*start) : 0;
   const int64_t e = std::max(b, stop ? clamp_index(*stop) : n);
-  const int64_t length = (e - b + step - 1) / step;
+  const int64_t length = e == b ? 0 : (e - b - 1) / step + 1;  // no overflow for huge steps
   Shape sizes = shape(), st = strides();
   sizes[d] = length;
   st[d] *= step;
-  return ops::make_view(*this, sizes, st, storage_offset() + b * stride(d), "SliceBackward", ops::slice_backward,
-                        {shape(), {}, d, b, length, step});
+  return ops::make_view(*this, sizes, st, storage_offset() + b * stride(d), "SliceBackward",
+                        ops::slice_backward, {shape(), {}, d, b, length, step});
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
@@ -297,7 +317,7 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
   d = ops::wrap_dim("narrow", d, dim());
   const int64_t n = size(d);
   if (start < 0) start += n;
-  if (start < 0 || length < 0 || start + length > n)
+  if (start < 0 || start > n || length < 0 || length > n - start)
     fail("[narrow] start {} with length {} is out of range for dim {} of size {} in {}", start, length, d, n,
          describe());
   return slice(d, start, start + length, 1);

@@ -286,10 +286,6 @@ TEST(DType, BoolConversions) {
 }
 
 TEST(DType, TinyFloat64IsTrueAsBool) {
-  GTEST_SKIP()
-      << "bug: tensor({1e-50}, float64).to(kBool) gives false; torch gives True. The CPU copy kernel "
-         "(src/backend/cpu/elementwise.cpp, copy) tests `static_cast<float>(v) != 0.0f`, and 1e-50 "
-         "underflows to 0 in float32; it should test `v != S(0)` for arithmetic types";
   Tensor d = tensor({1e-50, 0.0, 1e-300}, {.dtype = kFloat64});
   EXPECT_EQ(d.to(kBool).to_vector<bool>(), (std::vector<bool>{true, false, true}));
 }

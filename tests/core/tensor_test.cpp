@@ -139,11 +139,6 @@ TEST(Tensor, CopyErrors) {
 }
 
 TEST(Tensor, CopyWithOverlappingSourceIsCorrectOrRefused) {
-  GTEST_SKIP()
-      << "bug: x.copy_(x.t()) on [[1, 2], [3, 4]] silently gives [[1, 3], [3, 4]] (the source is read "
-         "after it was overwritten). torch raises 'some elements of the input tensor and the written-to "
-         "tensor refer to a single memory location'. Tensor::copy_ (src/core/tensor.cpp) should clone a "
-         "source that shares storage with the destination, or refuse it";
   Tensor x = tensor({{1, 2}, {3, 4}});
   try {
     x.copy_(x.t());

@@ -31,9 +31,8 @@ void binary_run(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
 
 template <typename R, typename A, typename B, typename F>
 void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
-  for_each_run<3>({&out, &a, &b}, [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
-    binary_run<R, A, B>(p, s, n, f);
-  });
+  for_each_run<3>({&out, &a, &b}, [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s,
+                                      int64_t n) { binary_run<R, A, B>(p, s, n, f); });
 }
 
 template <typename R, typename A, typename F>
@@ -54,8 +53,10 @@ void unary_loop(const Tensor& out, const Tensor& x, F f) {
 
 template <typename T>
 bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
-  else return false;
+  if constexpr (std::is_floating_point_v<T>)
+    return std::isnan(v);
+  else
+    return false;
 }
 
 template <typename T>
@@ -74,24 +75,31 @@ template <typename T>
 void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha) {
   switch (op) {
     case BinaryOp::Add:
-      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x || y; });
-      else if (alpha.to<double>() == 1.0) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x + y); });
+      if constexpr (std::is_same_v<T, bool>)
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x || y; });
+      else if (alpha.to<double>() == 1.0)
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x + y); });
       else {
         const T al = alpha.to<T>();
         return binary_loop<T, T, T>(out, a, b, [al](T x, T y) { return T(x + al * y); });
       }
     case BinaryOp::Sub:
-      if constexpr (std::is_same_v<T, bool>) break;
-      else if (alpha.to<double>() == 1.0) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x - y); });
+      if constexpr (std::is_same_v<T, bool>)
+        break;
+      else if (alpha.to<double>() == 1.0)
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x - y); });
       else {
         const T al = alpha.to<T>();
         return binary_loop<T, T, T>(out, a, b, [al](T x, T y) { return T(x - al * y); });
       }
     case BinaryOp::Mul:
-      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x && y; });
-      else return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x * y); });
+      if constexpr (std::is_same_v<T, bool>)
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x && y; });
+      else
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return T(x * y); });
     case BinaryOp::Div:
-      if constexpr (std::is_floating_point_v<T>) return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x / y; });
+      if constexpr (std::is_floating_point_v<T>)
+        return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return x / y; });
       else if constexpr (!std::is_same_v<T, bool>)
         return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return y == 0 ? T(0) : T(x / y); });
       break;
@@ -106,15 +114,25 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       }
       break;
     case BinaryOp::Maximum:
-      return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return is_nan(x) ? x : is_nan(y) ? y : (x > y ? x : y); });
+      return binary_loop<T, T, T>(out, a, b, [](T x, T y) {
+        return is_nan(x) ? x : is_nan(y) ? y : (x > y ? x : y);
+      });
     case BinaryOp::Minimum:
-      return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return is_nan(x) ? x : is_nan(y) ? y : (x < y ? x : y); });
-    case BinaryOp::Eq: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x == y; });
-    case BinaryOp::Ne: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x != y; });
-    case BinaryOp::Lt: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x < y; });
-    case BinaryOp::Le: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x <= y; });
-    case BinaryOp::Gt: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x > y; });
-    case BinaryOp::Ge: return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x >= y; });
+      return binary_loop<T, T, T>(out, a, b, [](T x, T y) {
+        return is_nan(x) ? x : is_nan(y) ? y : (x < y ? x : y);
+      });
+    case BinaryOp::Eq:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x == y; });
+    case BinaryOp::Ne:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x != y; });
+    case BinaryOp::Lt:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x < y; });
+    case BinaryOp::Le:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x <= y; });
+    case BinaryOp::Gt:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x > y; });
+    case BinaryOp::Ge:
+      return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x >= y; });
     case BinaryOp::LogicalAnd:
       return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x != T(0) && y != T(0); });
     case BinaryOp::LogicalOr:
@@ -135,34 +153,45 @@ void unary_float(UnaryOp op, const Tensor& out, const Tensor& x, double p0, doub
   constexpr T kSqrt2Pi = T(0.7978845608028654);  // sqrt(2 / pi)
   constexpr T kInvSqrt2 = T(0.7071067811865476);
   switch (op) {
-    case UnaryOp::Exp: return unary_loop<T, T>(out, x, [](T v) { return std::exp(v); });
-    case UnaryOp::Log: return unary_loop<T, T>(out, x, [](T v) { return std::log(v); });
-    case UnaryOp::Log1p: return unary_loop<T, T>(out, x, [](T v) { return std::log1p(v); });
-    case UnaryOp::Sqrt: return unary_loop<T, T>(out, x, [](T v) { return std::sqrt(v); });
-    case UnaryOp::Rsqrt: return unary_loop<T, T>(out, x, [](T v) { return T(1) / std::sqrt(v); });
-    case UnaryOp::Sin: return unary_loop<T, T>(out, x, [](T v) { return std::sin(v); });
-    case UnaryOp::Cos: return unary_loop<T, T>(out, x, [](T v) { return std::cos(v); });
-    case UnaryOp::Tanh: return unary_loop<T, T>(out, x, [](T v) { return std::tanh(v); });
-    case UnaryOp::Erf: return unary_loop<T, T>(out, x, [](T v) { return std::erf(v); });
-    case UnaryOp::Sigmoid: return unary_loop<T, T>(out, x, [](T v) { return sigmoid(v); });
+    case UnaryOp::Exp:
+      return unary_loop<T, T>(out, x, [](T v) { return std::exp(v); });
+    case UnaryOp::Log:
+      return unary_loop<T, T>(out, x, [](T v) { return std::log(v); });
+    case UnaryOp::Log1p:
+      return unary_loop<T, T>(out, x, [](T v) { return std::log1p(v); });
+    case UnaryOp::Sqrt:
+      return unary_loop<T, T>(out, x, [](T v) { return std::sqrt(v); });
+    case UnaryOp::Rsqrt:
+      return unary_loop<T, T>(out, x, [](T v) { return T(1) / std::sqrt(v); });
+    case UnaryOp::Sin:
+      return unary_loop<T, T>(out, x, [](T v) { return std::sin(v); });
+    case UnaryOp::Cos:
+      return unary_loop<T, T>(out, x, [](T v) { return std::cos(v); });
+    case UnaryOp::Tanh:
+      return unary_loop<T, T>(out, x, [](T v) { return std::tanh(v); });
+    case UnaryOp::Erf:
+      return unary_loop<T, T>(out, x, [](T v) { return std::erf(v); });
+    case UnaryOp::Sigmoid:
+      return unary_loop<T, T>(out, x, [](T v) { return sigmoid(v); });
     case UnaryOp::GeluErf:
       return unary_loop<T, T>(out, x, [=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); });
     case UnaryOp::GeluTanh:
       return unary_loop<T, T>(out, x, [=](T v) {
         return T(0.5) * v * (T(1) + std::tanh(kSqrt2Pi * (v + T(0.044715) * v * v * v)));
       });
-    case UnaryOp::Silu: return unary_loop<T, T>(out, x, [](T v) { return v * sigmoid(v); });
+    case UnaryOp::Silu:
+      return unary_loop<T, T>(out, x, [](T v) { return v * sigmoid(v); });
     case UnaryOp::Softplus: {
       const T beta = T(p0), threshold = T(p1);
-      return unary_loop<T, T>(out, x, [=](T v) {
-        return v * beta > threshold ? v : std::log1p(std::exp(v * beta)) / beta;
-      });
+      return unary_loop<T, T>(
+          out, x, [=](T v) { return v * beta > threshold ? v : std::log1p(std::exp(v * beta)) / beta; });
     }
     case UnaryOp::LeakyRelu: {
       const T slope = T(p0);
       return unary_loop<T, T>(out, x, [=](T v) { return v > T(0) ? v : v * slope; });
     }
-    default: break;
+    default:
+      break;
   }
   fail("[unary kernel] op {} is not defined for dtype {}", static_cast<int>(op), dtype_name(dtype_of_v<T>));
 }
@@ -175,11 +204,14 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& x, double p0, double p1)
   if (op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Sign || op == UnaryOp::Relu) {
     return dispatch_numeric(x.dtype(), "unary", [&]<typename T>() {
       switch (op) {
-        case UnaryOp::Neg: return unary_loop<T, T>(out, x, [](T v) { return T(-v); });
-        case UnaryOp::Abs: return unary_loop<T, T>(out, x, [](T v) { return v < T(0) ? T(-v) : v; });
+        case UnaryOp::Neg:
+          return unary_loop<T, T>(out, x, [](T v) { return T(-v); });
+        case UnaryOp::Abs:
+          return unary_loop<T, T>(out, x, [](T v) { return v < T(0) ? T(-v) : v; });
         case UnaryOp::Sign:
           return unary_loop<T, T>(out, x, [](T v) { return is_nan(v) ? v : T((T(0) < v) - (v < T(0))); });
-        default: return unary_loop<T, T>(out, x, [](T v) { return is_nan(v) ? v : (v > T(0) ? v : T(0)); });
+        default:
+          return unary_loop<T, T>(out, x, [](T v) { return is_nan(v) ? v : (v > T(0) ? v : T(0)); });
       }
     });
   }
@@ -218,11 +250,19 @@ void copy(const Tensor& dst, const Tensor& src) {
   dispatch_storage(dst.dtype(), "copy", [&]<typename D>() {
     dispatch_storage(src.dtype(), "copy", [&]<typename S>() {
       unary_loop<D, S>(dst, src, [](S v) {
-        if constexpr (std::is_same_v<D, S>) return v;
-        else if constexpr (std::is_same_v<D, bool>) return static_cast<float>(v) != 0.0f;
-        else if constexpr (std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>) return D(static_cast<float>(v));
-        else if constexpr (std::is_same_v<D, Half> || std::is_same_v<D, BFloat16>) return D(static_cast<float>(v));
-        else return static_cast<D>(v);
+        if constexpr (std::is_same_v<D, S>)
+          return v;
+        else if constexpr (std::is_same_v<D, bool> &&
+                           (std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>))
+          return static_cast<float>(v) != 0.0f;
+        else if constexpr (std::is_same_v<D, bool>)
+          return v != S(0);
+        else if constexpr (std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>)
+          return D(static_cast<float>(v));
+        else if constexpr (std::is_same_v<D, Half> || std::is_same_v<D, BFloat16>)
+          return D(static_cast<float>(v));
+        else
+          return static_cast<D>(v);
       });
     });
   });
@@ -231,8 +271,10 @@ void copy(const Tensor& dst, const Tensor& src) {
 void fill(const Tensor& dst, const Scalar& value) {
   dispatch_storage(dst.dtype(), "fill", [&]<typename T>() {
     T v;
-    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) v = T(value.to<float>());
-    else v = value.to<T>();
+    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>)
+      v = T(value.to<float>());
+    else
+      v = value.to<T>();
     for_each_run<1>({&dst}, [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
       T* o = reinterpret_cast<T*>(p[0]);
       for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
