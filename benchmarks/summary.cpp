@@ -95,6 +95,7 @@ Summary summarize(const MedianCollector& results, const std::string& libtorch_ve
 }
 
 void print_table(std::ostream& os, const Summary& s) {
+  if (s.rows.empty()) return;  // nothing ran (--benchmark_list_tests, or a filter that matched nothing)
   const std::string against =
       s.libtorch_version.empty() ? "libtorch not built in" : "libtorch " + s.libtorch_version + ", 1 thread";
   os << fmt::format("\nstrata vs {} -- median CPU time per iteration over {} repetition(s)\n", against,
