@@ -9,44 +9,35 @@
 #include <strata/strata.h>
 
 #include "golden/golden_fixture.h"
-#include "golden/pending_ops.h"
 
 namespace golden {
 
 using Tensors = std::vector<strata::Tensor>;
 using OpFn = std::function<Tensors(const Tensors& x, const Params& p)>;
 
-struct GoldenOp {
-  OpFn run;
-  /// False while the strata function is declared but not yet defined (see pending_ops.h).
-  bool implemented = true;
-};
-
-inline GoldenOp unary(strata::Tensor (*f)(const strata::Tensor&)) {
+inline OpFn unary(strata::Tensor (*f)(const strata::Tensor&)) {
   return {[f](const Tensors& x, const Params&) { return Tensors{f(x[0])}; }};
 }
 
-inline GoldenOp binary(strata::Tensor (*f)(const strata::Tensor&, const strata::Tensor&)) {
+inline OpFn binary(strata::Tensor (*f)(const strata::Tensor&, const strata::Tensor&)) {
   return {[f](const Tensors& x, const Params&) { return Tensors{f(x[0], x[1])}; }};
 }
 
 /// The comparison with a tensor, or with the case's "scalar" parameter when it has one.
-inline GoldenOp comparison(strata::Tensor (*with_tensor)(const strata::Tensor&, const strata::Tensor&),
-                           strata::Tensor (*with_scalar)(const strata::Tensor&, const strata::Scalar&)) {
+inline OpFn comparison(strata::Tensor (*with_tensor)(const strata::Tensor&, const strata::Tensor&),
+                       strata::Tensor (*with_scalar)(const strata::Tensor&, const strata::Scalar&)) {
   return {[=](const Tensors& x, const Params& p) {
     return Tensors{p.has("scalar") ? with_scalar(x[0], p.scalar("scalar")) : with_tensor(x[0], x[1])};
   }};
 }
 
-inline GoldenOp op(OpFn f, bool implemented = true) { return {std::move(f), implemented}; }
-
 inline Tensors values_indices(const strata::ValuesIndices& vi) { return {vi.values, vi.indices}; }
 
-inline const std::map<std::string, GoldenOp>& golden_ops() {
+inline const std::map<std::string, OpFn>& golden_ops() {
   using namespace strata;
   using T = const Tensor&;
   using S = const Scalar&;
-  static const std::map<std::string, GoldenOp> table = {
+  static const std::map<std::string, OpFn> table = {
       // ---- elementwise unary ----
       {"neg", unary(&neg)},
       {"abs", unary(&strata::abs)},
@@ -64,43 +55,43 @@ inline const std::map<std::string, GoldenOp>& golden_ops() {
       {"relu", unary(&relu)},
       {"silu", unary(&silu)},
       {"gelu",
-       op([](const Tensors& x, const Params& p) { return Tensors{gelu(x[0], p.str("approximate"))}; })},
-      {"softplus", op([](const Tensors& x, const Params& p) {
+       [](const Tensors& x, const Params& p) { return Tensors{gelu(x[0], p.str("approximate"))}; }},
+      {"softplus", [](const Tensors& x, const Params& p) {
          return Tensors{softplus(x[0], p.d("beta"), p.d("threshold"))};
-       })},
-      {"leaky_relu", op([](const Tensors& x, const Params& p) {
+       }},
+      {"leaky_relu", [](const Tensors& x, const Params& p) {
          return Tensors{leaky_relu(x[0], p.d("negative_slope"))};
-       })},
-      {"clamp", op([](const Tensors& x, const Params& p) {
+       }},
+      {"clamp", [](const Tensors& x, const Params& p) {
          return Tensors{clamp(x[0], p.opt_scalar("min"), p.opt_scalar("max"))};
-       })},
+       }},
 
       // ---- elementwise binary ----
-      {"add", op([](const Tensors& x, const Params&) { return Tensors{add(x[0], x[1])}; })},
-      {"sub", op([](const Tensors& x, const Params&) { return Tensors{sub(x[0], x[1])}; })},
+      {"add", [](const Tensors& x, const Params&) { return Tensors{add(x[0], x[1])}; }},
+      {"sub", [](const Tensors& x, const Params&) { return Tensors{sub(x[0], x[1])}; }},
       {"add_alpha",
-       op([](const Tensors& x, const Params& p) { return Tensors{add(x[0], x[1], p.scalar("alpha"))}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{add(x[0], x[1], p.scalar("alpha"))}; }},
       {"sub_alpha",
-       op([](const Tensors& x, const Params& p) { return Tensors{sub(x[0], x[1], p.scalar("alpha"))}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{sub(x[0], x[1], p.scalar("alpha"))}; }},
       {"mul", binary(&mul)},
       {"div", binary(&strata::div)},
       {"pow", binary(static_cast<Tensor (*)(T, T)>(&strata::pow))},
       {"maximum", binary(&maximum)},
       {"minimum", binary(&minimum)},
       {"add_scalar",
-       op([](const Tensors& x, const Params& p) { return Tensors{x[0] + p.scalar("scalar")}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{x[0] + p.scalar("scalar")}; }},
       {"sub_scalar",
-       op([](const Tensors& x, const Params& p) { return Tensors{x[0] - p.scalar("scalar")}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{x[0] - p.scalar("scalar")}; }},
       {"mul_scalar",
-       op([](const Tensors& x, const Params& p) { return Tensors{x[0] * p.scalar("scalar")}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{x[0] * p.scalar("scalar")}; }},
       {"div_scalar",
-       op([](const Tensors& x, const Params& p) { return Tensors{x[0] / p.scalar("scalar")}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{x[0] / p.scalar("scalar")}; }},
       {"rsub_scalar",
-       op([](const Tensors& x, const Params& p) { return Tensors{p.scalar("scalar") - x[0]}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{p.scalar("scalar") - x[0]}; }},
       {"rdiv_scalar",
-       op([](const Tensors& x, const Params& p) { return Tensors{p.scalar("scalar") / x[0]}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{p.scalar("scalar") / x[0]}; }},
       {"pow_scalar",
-       op([](const Tensors& x, const Params& p) { return Tensors{strata::pow(x[0], p.scalar("scalar"))}; })},
+       [](const Tensors& x, const Params& p) { return Tensors{strata::pow(x[0], p.scalar("scalar"))}; }},
       {"eq", comparison(&eq, static_cast<Tensor (*)(T, S)>(&operator==))},
       {"ne", comparison(&ne, static_cast<Tensor (*)(T, S)>(&operator!=))},
       {"lt", comparison(&lt, static_cast<Tensor (*)(T, S)>(&operator<))},
@@ -111,130 +102,97 @@ inline const std::map<std::string, GoldenOp>& golden_ops() {
       {"logical_or", binary(&logical_or)},
       {"logical_xor", binary(&logical_xor)},
       {"logical_not", unary(&logical_not)},
-      {"where", op([](const Tensors& x, const Params&) { return Tensors{where(x[0], x[1], x[2])}; })},
+      {"where", [](const Tensors& x, const Params&) { return Tensors{where(x[0], x[1], x[2])}; }},
 
       // ---- reductions ----
-      {"sum", op([](const Tensors& x, const Params& p) {
+      {"sum", [](const Tensors& x, const Params& p) {
          return Tensors{sum(x[0], p.shape("dims"), p.b("keepdim"))};
-       })},
-      {"mean", op([](const Tensors& x, const Params& p) {
+       }},
+      {"mean", [](const Tensors& x, const Params& p) {
          return Tensors{mean(x[0], p.shape("dims"), p.b("keepdim"))};
-       })},
-      {"prod", op(
-                   [](const Tensors& x, const Params& p) {
-                     return Tensors{p.has("dim") ? prod(x[0], p.i("dim"), p.b("keepdim")) : prod(x[0])};
-                   },
-                   pending::prod())},
-      {"max", op(
-                  [](const Tensors& x, const Params& p) {
-                    return p.has("dim") ? values_indices(max(x[0], p.i("dim"), p.b("keepdim")))
-                                        : Tensors{max(x[0])};
-                  },
-                  pending::max())},
-      {"min", op(
-                  [](const Tensors& x, const Params& p) {
-                    return p.has("dim") ? values_indices(min(x[0], p.i("dim"), p.b("keepdim")))
-                                        : Tensors{min(x[0])};
-                  },
-                  pending::min())},
-      {"argmax", op(
-                     [](const Tensors& x, const Params& p) {
-                       return Tensors{p.has("dim") ? argmax(x[0], p.i("dim"), p.b("keepdim")) : argmax(x[0])};
-                     },
-                     pending::argmax())},
-      {"argmin", op(
-                     [](const Tensors& x, const Params& p) {
-                       return Tensors{p.has("dim") ? argmin(x[0], p.i("dim"), p.b("keepdim")) : argmin(x[0])};
-                     },
-                     pending::argmin())},
-      {"var", op(
-                  [](const Tensors& x, const Params& p) {
-                    return Tensors{var(x[0], p.shape("dims"), p.i("correction"), p.b("keepdim"))};
-                  },
-                  pending::var())},
-      {"std", op(
-                  [](const Tensors& x, const Params& p) {
-                    return Tensors{strata::std(x[0], p.shape("dims"), p.i("correction"), p.b("keepdim"))};
-                  },
-                  pending::std_())},
-      {"norm",
-       op([](const Tensors& x,
-             const Params& p) { return Tensors{norm(x[0], p.d("p"), p.shape("dims"), p.b("keepdim"))}; },
-          pending::norm())},
-      {"logsumexp",
-       op([](const Tensors& x,
-             const Params& p) { return Tensors{logsumexp(x[0], p.shape("dims"), p.b("keepdim"))}; },
-          pending::logsumexp())},
-      {"cumsum", op([](const Tensors& x, const Params& p) { return Tensors{cumsum(x[0], p.i("dim"))}; },
-                    pending::cumsum())},
-      {"softmax", op([](const Tensors& x, const Params& p) { return Tensors{softmax(x[0], p.i("dim"))}; },
-                     pending::softmax())},
+       }},
+      {"prod", [](const Tensors& x, const Params& p) {
+         return Tensors{p.has("dim") ? prod(x[0], p.i("dim"), p.b("keepdim")) : prod(x[0])};
+       }},
+      {"max", [](const Tensors& x, const Params& p) {
+         return p.has("dim") ? values_indices(max(x[0], p.i("dim"), p.b("keepdim"))) : Tensors{max(x[0])};
+       }},
+      {"min", [](const Tensors& x, const Params& p) {
+         return p.has("dim") ? values_indices(min(x[0], p.i("dim"), p.b("keepdim"))) : Tensors{min(x[0])};
+       }},
+      {"argmax", [](const Tensors& x, const Params& p) {
+         return Tensors{p.has("dim") ? argmax(x[0], p.i("dim"), p.b("keepdim")) : argmax(x[0])};
+       }},
+      {"argmin", [](const Tensors& x, const Params& p) {
+         return Tensors{p.has("dim") ? argmin(x[0], p.i("dim"), p.b("keepdim")) : argmin(x[0])};
+       }},
+      {"var", [](const Tensors& x, const Params& p) {
+         return Tensors{var(x[0], p.shape("dims"), p.i("correction"), p.b("keepdim"))};
+       }},
+      {"std", [](const Tensors& x, const Params& p) {
+         return Tensors{strata::std(x[0], p.shape("dims"), p.i("correction"), p.b("keepdim"))};
+       }},
+      {"norm", [](const Tensors& x, const Params& p) {
+         return Tensors{norm(x[0], p.d("p"), p.shape("dims"), p.b("keepdim"))};
+       }},
+      {"logsumexp", [](const Tensors& x, const Params& p) {
+         return Tensors{logsumexp(x[0], p.shape("dims"), p.b("keepdim"))};
+       }},
+      {"cumsum", [](const Tensors& x, const Params& p) { return Tensors{cumsum(x[0], p.i("dim"))}; }},
+      {"softmax", [](const Tensors& x, const Params& p) { return Tensors{softmax(x[0], p.i("dim"))}; }},
       {"log_softmax",
-       op([](const Tensors& x, const Params& p) { return Tensors{log_softmax(x[0], p.i("dim"))}; },
-          pending::log_softmax())},
+       [](const Tensors& x, const Params& p) { return Tensors{log_softmax(x[0], p.i("dim"))}; }},
 
       // ---- linear algebra ----
-      {"matmul",
-       op([](const Tensors& x, const Params&) { return Tensors{matmul(x[0], x[1])}; }, pending::matmul())},
-      {"mm", op([](const Tensors& x, const Params&) { return Tensors{mm(x[0], x[1])}; }, pending::mm())},
-      {"bmm", op([](const Tensors& x, const Params&) { return Tensors{bmm(x[0], x[1])}; }, pending::bmm())},
-      {"linear", op([](const Tensors& x,
-                       const Params&) { return Tensors{linear(x[0], x[1], x.size() > 2 ? x[2] : Tensor())}; },
-                    pending::linear())},
+      {"matmul", [](const Tensors& x, const Params&) { return Tensors{matmul(x[0], x[1])}; }},
+      {"mm", [](const Tensors& x, const Params&) { return Tensors{mm(x[0], x[1])}; }},
+      {"bmm", [](const Tensors& x, const Params&) { return Tensors{bmm(x[0], x[1])}; }},
+      {"linear", [](const Tensors& x, const Params&) {
+         return Tensors{linear(x[0], x[1], x.size() > 2 ? x[2] : Tensor())};
+       }},
 
       // ---- joining and splitting: cat and stack take every input as the list ----
-      {"cat",
-       op([](const Tensors& x, const Params& p) { return Tensors{cat(x, p.i("dim"))}; }, pending::cat())},
-      {"stack",
-       op([](const Tensors& x, const Params& p) { return Tensors{stack(x, p.i("dim"))}; }, pending::stack())},
-      {"split", op(
-                    [](const Tensors& x, const Params& p) {
-                      return p.has("split_size") ? split(x[0], p.i("split_size"), p.i("dim"))
-                                                 : split(x[0], p.ints("sizes"), p.i("dim"));
-                    },
-                    pending::split())},
-      {"chunk", op([](const Tensors& x, const Params& p) { return chunk(x[0], p.i("chunks"), p.i("dim")); },
-                   pending::chunk())},
+      {"cat", [](const Tensors& x, const Params& p) { return Tensors{cat(x, p.i("dim"))}; }},
+      {"stack", [](const Tensors& x, const Params& p) { return Tensors{stack(x, p.i("dim"))}; }},
+      {"split", [](const Tensors& x, const Params& p) {
+         return p.has("split_size") ? split(x[0], p.i("split_size"), p.i("dim"))
+                                    : split(x[0], p.ints("sizes"), p.i("dim"));
+       }},
+      {"chunk", [](const Tensors& x, const Params& p) { return chunk(x[0], p.i("chunks"), p.i("dim")); }},
 
       // ---- indexing ----
       {"index_select",
-       op([](const Tensors& x, const Params& p) { return Tensors{index_select(x[0], p.i("dim"), x[1])}; },
-          pending::index_select())},
-      {"gather", op([](const Tensors& x, const Params& p) { return Tensors{gather(x[0], p.i("dim"), x[1])}; },
-                    pending::gather())},
+       [](const Tensors& x, const Params& p) { return Tensors{index_select(x[0], p.i("dim"), x[1])}; }},
+      {"gather",
+       [](const Tensors& x, const Params& p) { return Tensors{gather(x[0], p.i("dim"), x[1])}; }},
       {"scatter",
-       op([](const Tensors& x, const Params& p) { return Tensors{scatter(x[0], p.i("dim"), x[1], x[2])}; },
-          pending::scatter())},
-      {"scatter_add", op([](const Tensors& x,
-                            const Params& p) { return Tensors{scatter_add(x[0], p.i("dim"), x[1], x[2])}; },
-                         pending::scatter_add())},
-      {"masked_fill", op([](const Tensors& x, const Params& p) {
+       [](const Tensors& x, const Params& p) { return Tensors{scatter(x[0], p.i("dim"), x[1], x[2])}; }},
+      {"scatter_add", [](const Tensors& x, const Params& p) {
+         return Tensors{scatter_add(x[0], p.i("dim"), x[1], x[2])};
+       }},
+      {"masked_fill", [](const Tensors& x, const Params& p) {
          return Tensors{masked_fill(x[0], x[1], p.scalar("value"))};
-       })},
+       }},
       {"one_hot",
-       op([](const Tensors& x, const Params& p) { return Tensors{one_hot(x[0], p.i("num_classes"))}; },
-          pending::one_hot())},
-      {"embedding", op([](const Tensors& x, const Params&) { return Tensors{embedding(x[0], x[1])}; },
-                       pending::embedding())},
-      {"tril", op([](const Tensors& x, const Params& p) { return Tensors{tril(x[0], p.i("diagonal"))}; },
-                  pending::tril())},
-      {"triu", op([](const Tensors& x, const Params& p) { return Tensors{triu(x[0], p.i("diagonal"))}; },
-                  pending::triu())},
+       [](const Tensors& x, const Params& p) { return Tensors{one_hot(x[0], p.i("num_classes"))}; }},
+      {"embedding", [](const Tensors& x, const Params&) { return Tensors{embedding(x[0], x[1])}; }},
+      {"tril", [](const Tensors& x, const Params& p) { return Tensors{tril(x[0], p.i("diagonal"))}; }},
+      {"triu", [](const Tensors& x, const Params& p) { return Tensors{triu(x[0], p.i("diagonal"))}; }},
 
       // ---- views composed with a sum (empty sum_dims: every dim) ----
-      {"view_transpose", op([](const Tensors& x, const Params& p) {
+      {"view_transpose", [](const Tensors& x, const Params& p) {
          return Tensors{sum(x[0].transpose(p.i("dim0"), p.i("dim1")), p.shape("sum_dims"))};
-       })},
-      {"view_permute", op([](const Tensors& x, const Params& p) {
+       }},
+      {"view_permute", [](const Tensors& x, const Params& p) {
          return Tensors{sum(x[0].permute(p.shape("dims")), p.shape("sum_dims"))};
-       })},
-      {"view_expand", op([](const Tensors& x, const Params& p) {
+       }},
+      {"view_expand", [](const Tensors& x, const Params& p) {
          return Tensors{sum(x[0].expand(p.shape("shape")), p.shape("sum_dims"))};
-       })},
-      {"view_slice", op([](const Tensors& x, const Params& p) {
+       }},
+      {"view_slice", [](const Tensors& x, const Params& p) {
          const Tensor v = x[0].slice(p.i("dim"), p.opt_i("start"), p.opt_i("stop"), p.i("step"));
          return Tensors{sum(v, p.shape("sum_dims"))};
-       })},
+       }},
   };
   return table;
 }

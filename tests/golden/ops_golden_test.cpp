@@ -34,8 +34,6 @@ void check_case(const std::string& op_name, const Json& c) {
   if (it == golden_ops().end())
     FAIL() << "the fixture op '" << op_name
            << "' has no strata call in golden_ops() (tests/golden/golden_ops.h)";
-  if (!it->second.implemented)
-    FAIL() << "strata::" << op_name << " is declared in strata/ops.h but not defined yet";
   const std::string name = c.at("name").get<std::string>();
   if (const auto m = known_mismatches().find(op_name + "/" + name); m != known_mismatches().end())
     GTEST_SKIP() << "mismatch: " << m->second;
@@ -45,7 +43,7 @@ void check_case(const std::string& op_name, const Json& c) {
   const Params params(c.at("params"));
   Tensors outs;
   try {
-    outs = it->second.run(inputs, params);
+    outs = it->second(inputs, params);
   } catch (const std::exception& e) {
     FAIL() << "strata threw: " << e.what();
   }
