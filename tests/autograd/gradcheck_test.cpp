@@ -1,17 +1,9 @@
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-#include <strata/testing/gradcheck.h>
+#include "support/test_util.h"
 
 using namespace strata;
+using strata::test::leaf;
 using strata::testing::gradcheck;
 using strata::testing::gradgradcheck;
-
-namespace {
-Tensor leaf(const Shape& shape, uint64_t seed = 0) {
-  Generator g(seed);
-  return randn(shape, {.dtype = kFloat64}, &g).requires_grad_();
-}
-}  // namespace
 
 TEST(Gradcheck, PassesForMulAndFailsForAWrongGradient) {
   Tensor a = leaf({2, 3}), b = leaf({3}, 1);

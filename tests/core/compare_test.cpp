@@ -1,29 +1,15 @@
 // allclose and equal, against torch.allclose / torch.equal (1.13) on the same inputs. Where
 // PyTorch refuses mixed dtypes ("Float did not match Double"), strata compares after promotion.
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-
 #include <functional>
 #include <limits>
 #include <string>
 
+#include "support/test_util.h"
+
 using namespace strata;
-
-namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
-
-void expect_error(const std::function<void()>& fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected a strata::Error containing \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
-}  // namespace
+using strata::test::expect_error;
+using strata::test::kInf;
+using strata::test::kNaN;
 
 TEST(Allclose, WithinTolerance) {
   EXPECT_TRUE(allclose(tensor({1.0, 2.0}), tensor({1.0, 2.0})));
@@ -45,8 +31,8 @@ TEST(Allclose, WithinTolerance) {
 }
 
 TEST(Allclose, NanIsNeverCloseInfOnlyToItself) {
-  EXPECT_FALSE(allclose(tensor({kNan}), tensor({kNan})));
-  EXPECT_FALSE(allclose(tensor({1.0, kNan}), tensor({1.0, 1.0}), 1e10, 1e10));
+  EXPECT_FALSE(allclose(tensor({kNaN}), tensor({kNaN})));
+  EXPECT_FALSE(allclose(tensor({1.0, kNaN}), tensor({1.0, 1.0}), 1e10, 1e10));
   EXPECT_TRUE(allclose(tensor({kInf, -kInf}), tensor({kInf, -kInf})));
   EXPECT_FALSE(allclose(tensor({kInf}), tensor({-kInf})));
   EXPECT_FALSE(allclose(tensor({kInf}), tensor({1e30}), 1e10, 1e10));
@@ -86,7 +72,7 @@ TEST(Allclose, Errors) {
   expect_error([] { allclose(ones({1}), ones({1}), -1.0); },
                "[allclose] rtol must be greater than or equal to zero");
   expect_error([] { allclose(ones({1}), ones({1}), 1e-5, -1.0); }, "[allclose] atol must be");
-  expect_error([] { allclose(ones({1}), ones({1}), kNan); }, "[allclose] rtol");
+  expect_error([] { allclose(ones({1}), ones({1}), kNaN); }, "[allclose] rtol");
   expect_error([] { allclose(Tensor(), ones({1})); }, "[allclose] operand 0 is an undefined tensor");
 }
 
@@ -97,7 +83,7 @@ TEST(Equal, SameShapeAndValues) {
   EXPECT_FALSE(equal(tensor({1.0}), tensor({{1.0}})));     // no broadcasting
   EXPECT_TRUE(equal(tensor({1, 2}), tensor({1.0, 2.0})));  // torch.equal promotes
   EXPECT_TRUE(equal(tensor({0.0}), tensor({-0.0})));
-  EXPECT_FALSE(equal(tensor({kNan}), tensor({kNan})));
+  EXPECT_FALSE(equal(tensor({kNaN}), tensor({kNaN})));
   EXPECT_TRUE(equal(zeros({0}), zeros({0})));
   EXPECT_FALSE(equal(zeros({0, 2}), zeros({2, 0})));
   EXPECT_TRUE(equal(tensor(3), tensor(3)));

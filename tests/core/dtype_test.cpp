@@ -1,8 +1,5 @@
 // Dtypes: PyTorch's promotion table and result_type rules, and conversions between dtypes
 // (float16/bfloat16 rounding included), each checked against PyTorch 1.13's answer.
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -14,21 +11,14 @@
 #include <vector>
 
 #include "ops/common.h"
+#include "support/test_util.h"
 
 using namespace strata;
+using strata::test::expect_error;
 
 namespace {
 
 constexpr DType kAll[] = {kBool, kUInt8, kInt32, kInt64, kFloat16, kBFloat16, kFloat32, kFloat64};
-
-void expect_error(const std::function<void()>& fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected a strata::Error containing \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
 
 }  // namespace
 

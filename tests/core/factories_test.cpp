@@ -1,8 +1,5 @@
 // Factories: constants, ranges, random values and tensors from C++ data. Expected values and
 // dtypes are PyTorch 1.13's (the Python expression is quoted where it is not obvious).
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -12,18 +9,12 @@
 #include <tuple>
 #include <vector>
 
+#include "support/test_util.h"
+
 using namespace strata;
+using strata::test::expect_error;
 
 namespace {
-
-void expect_error(const std::function<void()>& fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected a strata::Error containing \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
 
 double mean_of(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / v.size(); }
 double variance_of(const std::vector<double>& v) {

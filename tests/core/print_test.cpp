@@ -2,19 +2,17 @@
 // was produced by the Python expression in the comment above it (run with /usr/bin/python3),
 // with `dtype=torch.` written `dtype=strata.` and `grad_fn=<MulBackward0>` written as strata
 // names its nodes, `grad_fn=<MulBackward>`.
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-
 #include <cstdint>
 #include <limits>
 #include <sstream>
 
+#include "support/test_util.h"
+
 using namespace strata;
+using strata::test::kInf;
+using strata::test::kNaN;
 
 namespace {
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
-
 std::string str(const Tensor& t) {
   std::ostringstream os;
   os << t;
@@ -78,7 +76,7 @@ TEST(Print, ZeroDimBigFraction) {
 
 TEST(Print, ZeroDimNan) {
   // torch.tensor(nan)
-  EXPECT_EQ(str(tensor(kNan)), "tensor(nan)");
+  EXPECT_EQ(str(tensor(kNaN)), "tensor(nan)");
 }
 
 TEST(Print, ZeroDimNegativeZero) {
@@ -93,7 +91,7 @@ TEST(Print, AllZeros) {
 
 TEST(Print, NanAndZero) {
   // torch.tensor([nan, 0.])
-  EXPECT_EQ(str(tensor({kNan, 0.0})), "tensor([nan, 0.])");
+  EXPECT_EQ(str(tensor({kNaN, 0.0})), "tensor([nan, 0.])");
 }
 
 TEST(Print, NegativeZeroIntMode) {
@@ -108,12 +106,12 @@ TEST(Print, NegativeZeroFixed) {
 
 TEST(Print, NonFiniteIntMode) {
   // torch.tensor([1., inf, -inf, nan])
-  EXPECT_EQ(str(tensor({1.0, kInf, -kInf, kNan})), "tensor([1., inf, -inf, nan])");
+  EXPECT_EQ(str(tensor({1.0, kInf, -kInf, kNaN})), "tensor([1., inf, -inf, nan])");
 }
 
 TEST(Print, NonFiniteFixed) {
   // torch.tensor([1.5, inf, -inf, nan])
-  EXPECT_EQ(str(tensor({1.5, kInf, -kInf, kNan})), "tensor([1.5000,    inf,   -inf,    nan])");
+  EXPECT_EQ(str(tensor({1.5, kInf, -kInf, kNaN})), "tensor([1.5000,    inf,   -inf,    nan])");
 }
 
 TEST(Print, SciSmall) {
@@ -123,7 +121,7 @@ TEST(Print, SciSmall) {
 
 TEST(Print, SciWithNan) {
   // torch.tensor([1e10, nan])
-  EXPECT_EQ(str(tensor({1e10, kNan})), "tensor([1.0000e+10,        nan])");
+  EXPECT_EQ(str(tensor({1e10, kNaN})), "tensor([1.0000e+10,        nan])");
 }
 
 TEST(Print, SciAtOneTenThousandth) {
@@ -430,14 +428,14 @@ TEST(Print, SummarizedNegative) {
 
 TEST(Print, Float16NonFinite) {
   // torch.tensor([inf, nan, 6e-8, -1.], dtype=torch.float16)
-  EXPECT_EQ(str(tensor({kInf, kNan, 6e-8, -1.0}).to(kFloat16)),
+  EXPECT_EQ(str(tensor({kInf, kNaN, 6e-8, -1.0}).to(kFloat16)),
             "tensor([        inf,         nan,  5.9605e-08, -1.0000e+00],\n"
             "       dtype=strata.float16)");
 }
 
 TEST(Print, BFloat16NonFinite) {
   // torch.tensor([-inf, nan, 3.0e38], dtype=torch.bfloat16)
-  EXPECT_EQ(str(tensor({-kInf, kNan, 3.0e38}).to(kBFloat16)),
+  EXPECT_EQ(str(tensor({-kInf, kNaN, 3.0e38}).to(kBFloat16)),
             "tensor([      -inf,        nan, 3.0041e+38], dtype=strata.bfloat16)");
 }
 
@@ -566,7 +564,7 @@ TEST(Print, ShapeStillPrintsAsAList) {
 
 TEST(Print, NegativeNanPrintsWithoutSign) {
   // printf would write "-nan"; Python (and so PyTorch) writes "nan" whatever the sign bit.
-  EXPECT_EQ(str(tensor({-kNan, 1.5})), "tensor([   nan, 1.5000])");
+  EXPECT_EQ(str(tensor({-kNaN, 1.5})), "tensor([   nan, 1.5000])");
 }
 
 TEST(Print, GradFnNameIsTheNodeName) {

@@ -1,34 +1,15 @@
 // Tensor's own methods: clone, detach, copy_, fill_/zero_, describe, undefined tensors, typed
 // data access, and the autograd flags they set.
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-#include <strata/testing/gradcheck.h>
-
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "support/test_util.h"
+
 using namespace strata;
-
-namespace {
-
-void expect_error(const std::function<void()>& fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected a strata::Error containing \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
-bool shares_storage(const Tensor& a, const Tensor& b) { return a.impl().storage == b.impl().storage; }
-
-Tensor leaf(const Shape& shape, uint64_t seed = 0) {
-  Generator g(seed);
-  return randn(shape, {.dtype = kFloat64}, &g).requires_grad_();
-}
-
-}  // namespace
+using strata::test::expect_error;
+using strata::test::leaf;
+using strata::test::shares_storage;
 
 // ---- clone ----
 

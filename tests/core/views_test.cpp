@@ -1,29 +1,22 @@
 // View ops: the shapes, strides and storage offsets they produce (each checked against
 // PyTorch 1.13's x.stride() / x.storage_offset()), that they share memory, their errors, and
 // gradcheck for every one of them on ordinary, non-contiguous, 0-d and empty inputs.
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-#include <strata/testing/gradcheck.h>
-
 #include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "support/test_util.h"
+
 using namespace strata;
+using strata::test::expect_error;
+using strata::test::leaf;
+using strata::test::noncontiguous_leaf;
+using strata::test::shares_storage;
 using strata::testing::gradcheck;
 using strata::testing::gradgradcheck;
 
 namespace {
-
-void expect_error(const std::function<void()>& fn, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected a strata::Error containing \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
 
 std::vector<int64_t> values(const Tensor& t) { return t.to_vector<int64_t>(); }
 
@@ -32,26 +25,6 @@ void expect_layout(const Tensor& t, const Shape& sizes, const Shape& strides, in
   EXPECT_EQ(t.shape(), sizes) << "sizes";
   EXPECT_EQ(t.strides(), strides) << "strides of " << t.shape();
   EXPECT_EQ(t.storage_offset(), offset) << "offset of " << t.shape();
-}
-
-bool shares_storage(const Tensor& a, const Tensor& b) { return a.impl().storage == b.impl().storage; }
-
-Tensor leaf(const Shape& shape, uint64_t seed = 0) {
-  Generator g(seed);
-  return randn(shape, {.dtype = kFloat64}, &g).requires_grad_();
-}
-
-// A float64 leaf of the given shape whose memory is laid out in reverse dim order.
-Tensor noncontiguous_leaf(const Shape& shape, uint64_t seed = 0) {
-  Generator g(seed);
-  Shape reversed, perm;
-  for (size_t i = shape.size(); i-- > 0;) {
-    reversed.push_back(shape[i]);
-    perm.push_back(static_cast<int64_t>(i));
-  }
-  Tensor t = randn(reversed, {.dtype = kFloat64}, &g).permute(perm).detach().requires_grad_();
-  EXPECT_FALSE(t.is_contiguous());
-  return t;
 }
 
 using Fn = std::function<Tensor(const Tensor&)>;

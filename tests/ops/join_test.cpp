@@ -1,38 +1,17 @@
 // cat, stack, split and chunk: values, PyTorch's shape and dtype rules, views, gradients and
 // error messages.
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-#include <strata/testing/gradcheck.h>
-
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "support/test_util.h"
+
 using namespace strata;
+using strata::test::leaf;
 using strata::testing::gradcheck;
 using strata::testing::gradgradcheck;
 
 namespace {
-
-Tensor leaf(const Shape& shape, uint64_t seed = 0) {
-  Generator g(seed);
-  return randn(shape, {.dtype = kFloat64}, &g).requires_grad_();
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-#define EXPECT_ERROR(stmt, text)                                          \
-  do {                                                                    \
-    const std::string msg_ = error_of([&] { (void)(stmt); });             \
-    EXPECT_NE(msg_.find(text), std::string::npos) << "message: " << msg_; \
-  } while (0)
 
 std::vector<Shape> shapes_of(const std::vector<Tensor>& ts) {
   std::vector<Shape> s;

@@ -1,46 +1,21 @@
 // mm, bmm, matmul and linear: values against hand-computed results and a naive reference, the
 // blocked kernel across its block edges and odd strides, gradients for every rank combination,
 // empty cases and error messages.
-#include <gtest/gtest.h>
-#include <strata/strata.h>
-#include <strata/testing/gradcheck.h>
-
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "support/test_util.h"
+
 using namespace strata;
+using strata::test::expect_values;
+using strata::test::leaf;
+using strata::test::noncontiguous_leaf;
 using strata::testing::gradcheck;
 using strata::testing::gradgradcheck;
 
 namespace {
-
-Tensor leaf(const Shape& shape, uint64_t seed = 0) {
-  Generator g(seed);
-  return randn(shape, {.dtype = kFloat64}, &g).requires_grad_();
-}
-
-// A float64 leaf with non-contiguous strides: the transpose of a [cols, rows] matrix.
-Tensor transposed_leaf(int64_t rows, int64_t cols, uint64_t seed = 0) {
-  Generator g(seed);
-  return randn({cols, rows}, {.dtype = kFloat64}, &g).t().detach().requires_grad_();
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-#define EXPECT_ERROR(stmt, text)                                          \
-  do {                                                                    \
-    const std::string msg_ = error_of([&] { (void)(stmt); });             \
-    EXPECT_NE(msg_.find(text), std::string::npos) << "message: " << msg_; \
-  } while (0)
 
 // out[b] = a[b] @ b[b] with plain loops in double, from the logical (row-major) values.
 std::vector<double> reference_bmm(const Tensor& a, const Tensor& b) {
@@ -55,13 +30,6 @@ std::vector<double> reference_bmm(const Tensor& a, const Tensor& b) {
         out[(i * M + m) * N + n] = s;
       }
   return out;
-}
-
-void expect_close(const Tensor& got, const std::vector<double>& want, double tol) {
-  const auto g = got.to(kFloat64).to_vector<double>();
-  ASSERT_EQ(g.size(), want.size());
-  for (size_t i = 0; i < g.size(); ++i)
-    ASSERT_NEAR(g[i], want[i], tol * (1.0 + std::abs(want[i]))) << "at flat index " << i;
 }
 
 }  // namespace
@@ -147,12 +115,12 @@ TEST(Bmm, MatchesReferenceAcrossBlockEdgesAndStrides) {
       Tensor a = randn({B, M, K}, {.dtype = dt}, &g), b = randn({B, K, N}, {.dtype = dt}, &g);
       const double tol = dt == kFloat32 ? 1e-4 : 1e-12;
       SCOPED_TRACE(::testing::Message() << B << "x" << M << "x" << K << "x" << N << " " << dtype_name(dt));
-      expect_close(bmm(a, b), reference_bmm(a, b), tol);
+      expect_values(bmm(a, b), reference_bmm(a, b), tol, tol);
       // Transposed operands (column-major matrices).
       Tensor at = a.transpose(1, 2).contiguous().transpose(1, 2);
       Tensor bt = b.transpose(1, 2).contiguous().transpose(1, 2);
       ASSERT_FALSE(M > 1 && K > 1 && at.is_contiguous());
-      expect_close(bmm(at, bt), reference_bmm(a, b), tol);
+      expect_values(bmm(at, bt), reference_bmm(a, b), tol, tol);
     }
   }
 }
@@ -162,14 +130,14 @@ TEST(Bmm, StepSlicesBroadcastBatchesAndIntegers) {
   Tensor big = randn({3, 10, 12}, {.dtype = kFloat64}, &g);
   Tensor a = big.slice(1, 0, 10, 2).slice(2, 1, 12, 3);                    // [3, 5, 4], strides (120, 24, 3)
   Tensor b = randn({1, 4, 6}, {.dtype = kFloat64}, &g).expand({3, 4, 6});  // batch stride 0
-  expect_close(bmm(a, b), reference_bmm(a.contiguous(), b.contiguous()), 1e-12);
+  expect_values(bmm(a, b), reference_bmm(a.contiguous(), b.contiguous()), 1e-12, 1e-12);
   for (DType dt : {kInt32, kInt64, kUInt8}) {
     Tensor ia = randint(0, 5, {2, 7, 9}, {.dtype = dt}, &g),
            ib = randint(0, 5, {2, 9, 11}, {.dtype = dt}, &g);
     Tensor got = bmm(ia, ib);
     EXPECT_EQ(got.dtype(), dt);
-    expect_close(got, reference_bmm(ia, ib), 0);  // at most 9 * 16 = 144: exact even in uint8
-    expect_close(bmm(ia.transpose(1, 2).contiguous().transpose(1, 2), ib), reference_bmm(ia, ib), 0);
+    expect_values(got, reference_bmm(ia, ib), 0, 0);  // at most 9 * 16 = 144: exact even in uint8
+    expect_values(bmm(ia.transpose(1, 2).contiguous().transpose(1, 2), ib), reference_bmm(ia, ib), 0, 0);
   }
 }
 
@@ -202,11 +170,11 @@ TEST(Matmul, EmptyCases) {
 TEST(Mm, Gradcheck) {
   auto f = [](const std::vector<Tensor>& x) { return mm(x[0], x[1]); };
   EXPECT_TRUE(gradcheck(f, {leaf({3, 4}), leaf({4, 2}, 1)}));
-  EXPECT_TRUE(gradcheck(f, {transposed_leaf(3, 4), transposed_leaf(4, 2, 1)}));
+  EXPECT_TRUE(gradcheck(f, {noncontiguous_leaf({3, 4}), noncontiguous_leaf({4, 2}, 1)}));
   EXPECT_TRUE(gradcheck(f, {leaf({1, 5}), leaf({5, 1}, 1)}));
   EXPECT_TRUE(gradcheck(f, {leaf({3, 0}), leaf({0, 2}, 1)}));
   EXPECT_TRUE(gradcheck(f, {leaf({0, 3}), leaf({3, 2}, 1)}));
-  EXPECT_TRUE(gradgradcheck(f, {leaf({2, 3}), transposed_leaf(3, 2, 1)}));
+  EXPECT_TRUE(gradgradcheck(f, {leaf({2, 3}), noncontiguous_leaf({3, 2}, 1)}));
   // Only one operand requiring grad.
   Tensor fixed = leaf({4, 2}, 2).detach();
   EXPECT_TRUE(gradcheck([&](const std::vector<Tensor>& x) { return mm(x[0], fixed); }, {leaf({3, 4})}));
@@ -258,7 +226,7 @@ TEST(Matmul, GradcheckNonContiguousAndDoubleBackward) {
   EXPECT_TRUE(gradcheck(f, {a, leaf({4, 2}, 1)}));
   EXPECT_TRUE(
       gradcheck([&](const std::vector<Tensor>& x) { return matmul(x[0], x[1].t()); }, {a, leaf({2, 4}, 2)}));
-  EXPECT_TRUE(gradcheck(f, {transposed_leaf(3, 4), leaf({2, 4, 3}, 3)}));
+  EXPECT_TRUE(gradcheck(f, {noncontiguous_leaf({3, 4}), leaf({2, 4, 3}, 3)}));
   // An operand broadcast by expand(): its gradient sums over the copies.
   EXPECT_TRUE(gradcheck(
       [](const std::vector<Tensor>& x) {
@@ -294,7 +262,8 @@ TEST(Linear, ValuesAndGradcheck) {
     EXPECT_TRUE(gradcheck(with_bias, {leaf(xs), leaf({5, 4}, 1), leaf({5}, 2)}));
     EXPECT_TRUE(gradcheck(without, {leaf(xs), leaf({5, 4}, 1)}));
   }
-  EXPECT_TRUE(gradcheck(with_bias, {transposed_leaf(3, 4), transposed_leaf(5, 4, 1), leaf({5}, 2)}));
+  EXPECT_TRUE(
+      gradcheck(with_bias, {noncontiguous_leaf({3, 4}), noncontiguous_leaf({5, 4}, 1), leaf({5}, 2)}));
   EXPECT_TRUE(gradgradcheck(with_bias, {leaf({2, 4}), leaf({3, 4}, 1), leaf({3}, 2)}));
 }
 

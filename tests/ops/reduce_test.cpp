@@ -7,27 +7,18 @@
 #include "support/test_util.h"
 
 using namespace strata;
+using strata::test::empty_leaf;
 using strata::test::expect_error;
+using strata::test::expect_values;
+using strata::test::kInf;
+using strata::test::kNaN;
 using strata::test::leaf;
+using strata::test::leaf_of;
 using strata::test::noncontiguous_leaf;
 
 namespace {
 using Inputs = std::vector<Tensor>;
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-const double kInf = std::numeric_limits<double>::infinity();
 
-void expect_values(const Tensor& t, const std::vector<double>& want, double tol = 1e-12) {
-  const auto got = t.to(kFloat64).to_vector<double>();
-  ASSERT_EQ(got.size(), want.size()) << t.describe();
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(want[i]))
-      EXPECT_TRUE(std::isnan(got[i])) << "at " << i << ": " << got[i];
-    else if (std::isinf(want[i]))
-      EXPECT_EQ(got[i], want[i]) << "at " << i;
-    else
-      EXPECT_NEAR(got[i], want[i], tol) << "at " << i;
-  }
-}
 void expect_ints(const Tensor& t, const std::vector<int64_t>& want) {
   EXPECT_EQ(t.dtype(), kInt64) << t.describe();
   EXPECT_EQ(t.to_vector<int64_t>(), want);
@@ -35,9 +26,6 @@ void expect_ints(const Tensor& t, const std::vector<int64_t>& want) {
 Tensor f64(std::initializer_list<double> v, const Shape& shape) {
   return from_vector(std::vector<double>(v), shape, {.dtype = kFloat64});
 }
-// A float64 leaf holding the given values.
-Tensor leaf_of(std::initializer_list<double> v, const Shape& shape) { return f64(v, shape).requires_grad_(); }
-Tensor empty_leaf(const Shape& shape) { return zeros(shape, {.dtype = kFloat64}).requires_grad_(); }
 }  // namespace
 
 // ---- sum / mean ----

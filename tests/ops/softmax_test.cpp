@@ -6,33 +6,22 @@
 #include "support/test_util.h"
 
 using namespace strata;
+using strata::test::empty_leaf;
 using strata::test::expect_error;
+using strata::test::expect_values;
+using strata::test::kInf;
 using strata::test::leaf;
 using strata::test::noncontiguous_leaf;
 
 namespace {
 using Inputs = std::vector<Tensor>;
-const double kInf = std::numeric_limits<double>::infinity();
 
-void expect_values(const Tensor& t, const std::vector<double>& want, double tol = 1e-10) {
-  const auto got = t.to(kFloat64).to_vector<double>();
-  ASSERT_EQ(got.size(), want.size()) << t.describe();
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(want[i]))
-      EXPECT_TRUE(std::isnan(got[i])) << "at " << i << ": " << got[i];
-    else if (std::isinf(want[i]))
-      EXPECT_EQ(got[i], want[i]) << "at " << i;
-    else
-      EXPECT_NEAR(got[i], want[i], tol) << "at " << i;
-  }
-}
 void expect_finite(const Tensor& t) {
   for (double v : t.to(kFloat64).to_vector<double>()) EXPECT_TRUE(std::isfinite(v)) << t;
 }
 Tensor sample() { return tensor({{1.0, 2.0, 4.0}, {-3.0, 0.5, 8.0}}, {.dtype = kFloat64}); }
 // Logits of magnitude 1e4, as float32.
 Tensor big() { return tensor({{1e4, 1e4 - 1, -1e4}, {-1e4, -1e4 + 2, -1e4}}); }
-Tensor empty_leaf(const Shape& shape) { return zeros(shape, {.dtype = kFloat64}).requires_grad_(); }
 }  // namespace
 
 // ---- logsumexp ----

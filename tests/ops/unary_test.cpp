@@ -5,6 +5,7 @@
 
 using namespace strata;
 using strata::test::expect_error;
+using strata::test::expect_values;
 using strata::test::leaf;
 using strata::test::noncontiguous_leaf;
 
@@ -40,11 +41,7 @@ std::vector<std::pair<std::string, Fn>> unary_ops() {
 
 TEST(Unary, Values) {
   Tensor x = tensor({-2.0, -0.5, 0.0, 0.5, 2.0});
-  auto close = [](const Tensor& t, std::vector<double> want) {
-    auto got = t.to(kFloat64).to_vector<double>();
-    ASSERT_EQ(got.size(), want.size());
-    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-6) << "at " << i;
-  };
+  auto close = [](const Tensor& t, const std::vector<double>& want) { expect_values(t, want, 1e-6); };
   close(neg(x), {2, 0.5, 0, -0.5, -2});
   close(abs(x), {2, 0.5, 0, 0.5, 2});
   close(sign(x), {-1, -1, 0, 1, 1});
