@@ -24,7 +24,7 @@ template <typename... Args>
 }  // namespace strata
 
 /// Checks a condition and throws `strata::Error` with a fmt-formatted message when it does not hold.
-#define STRATA_CHECK(cond, ...)       \
-  do {                                \
+#define STRATA_CHECK(cond, ...)               \
+  do {                                        \
     if (!(cond)) ::strata::fail(__VA_ARGS__); \
   } while (0)

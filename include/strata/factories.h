@@ -25,7 +25,8 @@ Tensor ones(const Shape& shape, const TensorOptions& options = {});
 Tensor full(const Shape& shape, const Scalar& value, const TensorOptions& options = {});
 /// [start, end) in steps of `step`; int64 when all three are integers, else the default float dtype.
 Tensor arange(const Scalar& end, const TensorOptions& options = {});
-Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1, const TensorOptions& options = {});
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1,
+              const TensorOptions& options = {});
 Tensor linspace(double start, double end, int64_t steps, const TensorOptions& options = {});
 Tensor eye(int64_t n, std::optional<int64_t> m = std::nullopt, const TensorOptions& options = {});
 /// Uniform on [0, 1).
@@ -66,7 +67,8 @@ void flatten_into(const T& v, std::vector<stored_t<T>>& out, Shape&, size_t) {
 }
 template <typename T, typename Leaf>
 void flatten_into(std::initializer_list<T> rows, std::vector<Leaf>& out, Shape& shape, size_t depth) {
-  if (shape.size() <= depth) shape.push_back(static_cast<int64_t>(rows.size()));
+  if (shape.size() <= depth)
+    shape.push_back(static_cast<int64_t>(rows.size()));
   else if (shape[depth] != static_cast<int64_t>(rows.size()))
     fail("[tensor] nested lists must be rectangular: a list at depth {} has {} items, expected {}", depth,
          rows.size(), shape[depth]);
@@ -92,7 +94,8 @@ Tensor tensor(std::initializer_list<std::initializer_list<T>> v, const TensorOpt
   return detail::tensor_from_list<T>(v, o);
 }
 template <typename T>
-Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> v, const TensorOptions& o = {}) {
+Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> v,
+              const TensorOptions& o = {}) {
   return detail::tensor_from_list<T>(v, o);
 }
 /// A 0-d tensor holding `value`.

@@ -38,9 +38,12 @@ class Scalar {
   int64_t to_int() const { return i_; }
   template <typename T>
   T to() const {
-    if constexpr (std::is_same_v<T, bool>) return kind_ == Kind::Float ? d_ != 0.0 : i_ != 0;
-    else if constexpr (std::is_integral_v<T>) return kind_ == Kind::Float ? static_cast<T>(d_) : static_cast<T>(i_);
-    else return static_cast<T>(kind_ == Kind::Float ? d_ : static_cast<double>(i_));
+    if constexpr (std::is_same_v<T, bool>)
+      return kind_ == Kind::Float ? d_ != 0.0 : i_ != 0;
+    else if constexpr (std::is_integral_v<T>)
+      return kind_ == Kind::Float ? static_cast<T>(d_) : static_cast<T>(i_);
+    else
+      return static_cast<T>(kind_ == Kind::Float ? d_ : static_cast<double>(i_));
   }
   /// The dtype a tensor made from this number gets: bool, int64 or the default float dtype.
   DType natural_dtype() const {

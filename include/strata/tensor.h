@@ -137,7 +137,8 @@ class Tensor {
   Tensor expand_as(const Tensor& other) const { return expand(other.shape()); }
   Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
   Tensor select(int64_t dim, int64_t index) const;
-  Tensor slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step = 1) const;
+  Tensor slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop,
+               int64_t step = 1) const;
   /// `x[i]`: selects along dim 0.
   Tensor operator[](int64_t index) const { return select(0, index); }
   /// NumPy/PyTorch indexing: `x.index({Slice(), 0, None, idx_tensor})`. Integers, slices, None and

@@ -21,9 +21,10 @@ class OpNode final : public Node {
 
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     if (released_)
-      fail("[{}] backward through this graph a second time: its saved tensors were freed after the "
-           "first backward. Pass retain_graph=true to the first backward() if you need to run it twice",
-           name_);
+      fail(
+          "[{}] backward through this graph a second time: its saved tensors were freed after the "
+          "first backward. Pass retain_graph=true to the first backward() if you need to run it twice",
+          name_);
     return fn_(saved_, grads);
   }
   std::string_view name() const override { return name_; }

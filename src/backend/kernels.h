@@ -11,12 +11,44 @@
 namespace strata::backend {
 
 enum class BinaryOp : uint8_t {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
-  Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  LogicalAnd,
+  LogicalOr,
+  LogicalXor,
 };
 enum class UnaryOp : uint8_t {
-  Neg, Abs, Sign, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu,
-  GeluErf, GeluTanh, Silu, Softplus, LeakyRelu, Erf, LogicalNot,
+  Neg,
+  Abs,
+  Sign,
+  Exp,
+  Log,
+  Log1p,
+  Sqrt,
+  Rsqrt,
+  Sin,
+  Cos,
+  Tanh,
+  Sigmoid,
+  Relu,
+  GeluErf,
+  GeluTanh,
+  Silu,
+  Softplus,
+  LeakyRelu,
+  Erf,
+  LogicalNot,
 };
 enum class ReduceOp : uint8_t { Sum, Prod, Max, Min };
 
@@ -26,7 +58,8 @@ struct Kernels {
   void (*fill)(const Tensor& dst, const Scalar& value) = nullptr;
   /// out = a op b; a, b broadcast to out's shape, and of one dtype (out is bool for comparisons).
   /// `alpha` scales b for Add/Sub.
-  void (*binary)(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha) = nullptr;
+  void (*binary)(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b,
+                 const Scalar& alpha) = nullptr;
   /// out = f(x); p0, p1 are the op's parameters (softplus beta/threshold, leaky slope).
   void (*unary)(UnaryOp op, const Tensor& out, const Tensor& x, double p0, double p1) = nullptr;
   /// out = cond ? a : b, all broadcast to out's shape.
@@ -36,7 +69,8 @@ struct Kernels {
   /// out (x's shape, reduced dims of size 1) = reduction of x over the dims where they differ.
   void (*reduce)(ReduceOp op, const Tensor& out, const Tensor& x) = nullptr;
   /// values/indices along dim (keepdim shape); max when `is_max`.
-  void (*arg_reduce)(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim, bool is_max) = nullptr;
+  void (*arg_reduce)(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim,
+                     bool is_max) = nullptr;
   void (*cumsum)(const Tensor& out, const Tensor& x, int64_t dim) = nullptr;
   /// out[b] = a[b] @ b[b] for 3-d operands [B, M, K] x [B, K, N] -> [B, M, N] (any strides).
   void (*bmm)(const Tensor& out, const Tensor& a, const Tensor& b) = nullptr;
@@ -46,7 +80,8 @@ struct Kernels {
   void (*index_add)(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) = nullptr;
   void (*gather)(const Tensor& out, const Tensor& x, int64_t dim, const Tensor& index) = nullptr;
   /// out holds x already; writes (or adds, when `accumulate`) src at index along dim
-  void (*scatter)(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src, bool accumulate) = nullptr;
+  void (*scatter)(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src,
+                  bool accumulate) = nullptr;
   /// out = x with elements above (upper=false: tril) or below the diagonal zeroed, on the last 2 dims
   void (*tril_triu)(const Tensor& out, const Tensor& x, int64_t diagonal, bool upper) = nullptr;
   /// Fills dst with uniform [lo, hi) or normal(mean, std) values from the generator.

@@ -48,7 +48,8 @@ Saved& record(std::string_view name, autograd::BackwardFn<Saved> fn, Saved saved
               std::initializer_list<const Tensor*> inputs, std::initializer_list<Tensor*> outputs) {
   auto node = std::make_shared<autograd::OpNode<Saved>>(name, fn, std::move(saved));
   node->next_edges.reserve(inputs.size());
-  for (const Tensor* t : inputs) node->next_edges.push_back(t->defined() ? autograd::gradient_edge(*t) : autograd::Edge{});
+  for (const Tensor* t : inputs)
+    node->next_edges.push_back(t->defined() ? autograd::gradient_edge(*t) : autograd::Edge{});
   node->num_outputs = static_cast<uint32_t>(outputs.size());
   if (autograd::is_anomaly_enabled()) node->scope = autograd::current_scope();
   uint32_t nr = 0;
@@ -88,15 +89,16 @@ inline void bump_version(const Tensor& t) { ++t.impl().storage->version; }
 /// Runs an in-place op `self = fn(self, ...)` with autograd: computes the out-of-place result from
 /// a differentiable copy of self, writes it into self and moves the history over.
 template <typename Fn>
-Tensor& inplace_via_outofplace(std::string_view op, Tensor& self, std::initializer_list<const Tensor*> others, Fn fn) {
+Tensor& inplace_via_outofplace(std::string_view op, Tensor& self, std::initializer_list<const Tensor*> others,
+                               Fn fn) {
   check_inplace(op, self, others);
   bool grad = is_grad_enabled() && self.requires_grad();
   for (const Tensor* t : others) grad = grad || needs_grad({t});
   if (!grad) {
     Tensor result = fn(self);
     if (result.dtype() != self.dtype() || !(result.shape() == self.shape()))
-      fail("[{}] the result {} cannot be written in place into {}; use the out-of-place op", op, result.describe(),
-           self.describe());
+      fail("[{}] the result {} cannot be written in place into {}; use the out-of-place op", op,
+           result.describe(), self.describe());
     {
       NoGradGuard no_grad;
       backend::kernels(self.device(), "copy").copy(self, result);
@@ -106,8 +108,8 @@ Tensor& inplace_via_outofplace(std::string_view op, Tensor& self, std::initializ
   }
   Tensor result = fn(self.clone());
   if (result.dtype() != self.dtype() || !(result.shape() == self.shape()))
-    fail("[{}] the result {} cannot be written in place into {}; use the out-of-place op", op, result.describe(),
-         self.describe());
+    fail("[{}] the result {} cannot be written in place into {}; use the out-of-place op", op,
+         result.describe(), self.describe());
   backend::kernels(self.device(), "copy").copy(self, result);
   bump_version(self);
   auto& impl = self.impl();

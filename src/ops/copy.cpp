@@ -10,7 +10,9 @@ struct CopySaved {
   DType in_dtype = kFloat32;
 };
 std::vector<Tensor> clone_backward(const CopySaved&, const std::vector<Tensor>& g) { return {g[0]}; }
-std::vector<Tensor> to_dtype_backward(const CopySaved& s, const std::vector<Tensor>& g) { return {g[0].to(s.in_dtype)}; }
+std::vector<Tensor> to_dtype_backward(const CopySaved& s, const std::vector<Tensor>& g) {
+  return {g[0].to(s.in_dtype)};
+}
 
 Tensor copy_to_new(std::string_view name, const Tensor& x, DType dtype) {
   check_defined(name, {&x});
@@ -30,7 +32,8 @@ void register_copy_ops(std::vector<OpInfo>& ops) {
 
 Tensor Tensor::clone() const {
   Tensor out = ops::copy_to_new("clone", *this, dtype());
-  if (ops::needs_grad({this})) ops::record<ops::CopySaved>("CloneBackward", ops::clone_backward, {dtype()}, {this}, {&out});
+  if (ops::needs_grad({this}))
+    ops::record<ops::CopySaved>("CloneBackward", ops::clone_backward, {dtype()}, {this}, {&out});
   return out;
 }
 

@@ -131,14 +131,16 @@ constexpr UnaryDef kSin{"sin", "SinBackward", UnaryOp::Sin, true, sin_backward, 
 constexpr UnaryDef kCos{"cos", "CosBackward", UnaryOp::Cos, true, cos_backward, true, false};
 constexpr UnaryDef kTanh{"tanh", "TanhBackward", UnaryOp::Tanh, true, tanh_backward, false, true};
 constexpr UnaryDef kErf{"erf", "ErfBackward", UnaryOp::Erf, true, erf_backward, true, false};
-constexpr UnaryDef kSigmoid{"sigmoid", "SigmoidBackward", UnaryOp::Sigmoid, true, sigmoid_backward, false, true};
+constexpr UnaryDef kSigmoid{"sigmoid", "SigmoidBackward", UnaryOp::Sigmoid, true, sigmoid_backward, false,
+                            true};
 constexpr UnaryDef kRelu{"relu", "ReluBackward", UnaryOp::Relu, false, relu_backward, false, true};
 constexpr UnaryDef kGeluErf{"gelu", "GeluBackward", UnaryOp::GeluErf, true, gelu_backward, true, false};
 constexpr UnaryDef kGeluTanh{"gelu", "GeluBackward", UnaryOp::GeluTanh, true, gelu_backward, true, false};
 constexpr UnaryDef kSilu{"silu", "SiluBackward", UnaryOp::Silu, true, silu_backward, true, false};
-constexpr UnaryDef kSoftplus{"softplus", "SoftplusBackward", UnaryOp::Softplus, true, softplus_backward, true, false};
-constexpr UnaryDef kLeakyRelu{"leaky_relu", "LeakyReluBackward", UnaryOp::LeakyRelu, false, leaky_relu_backward,
-                              true, false};
+constexpr UnaryDef kSoftplus{"softplus", "SoftplusBackward", UnaryOp::Softplus, true, softplus_backward, true,
+                             false};
+constexpr UnaryDef kLeakyRelu{
+    "leaky_relu", "LeakyReluBackward", UnaryOp::LeakyRelu, false, leaky_relu_backward, true, false};
 
 Tensor unary(const UnaryDef& def, const Tensor& x, double p0 = 0, double p1 = 0) {
   Tensor out = unary_forward(def.name, def.op, x, def.float_only, p0, p1);
@@ -146,7 +148,8 @@ Tensor unary(const UnaryDef& def, const Tensor& x, double p0 = 0, double p1 = 0)
     // GeluTanh and GeluErf share a backward; p0 tells it which.
     const double gp0 = def.op == UnaryOp::GeluTanh ? 1.0 : p0;
     auto& s = record<UnarySaved>(def.node, def.backward,
-                                 {def.saves_input ? SavedTensor::input(x) : SavedTensor(), {}, gp0, p1}, {&x}, {&out});
+                                 {def.saves_input ? SavedTensor::input(x) : SavedTensor(), {}, gp0, p1}, {&x},
+                                 {&out});
     if (def.saves_output) s.out = SavedTensor::output(out);
   }
   return out;
@@ -156,14 +159,20 @@ Tensor unary(const UnaryDef& def, const Tensor& x, double p0 = 0, double p1 = 0)
 
 void register_unary_ops(std::vector<OpInfo>& ops) {
   auto has_unary = [](const backend::Kernels& k) { return k.unary != nullptr; };
-  for (const UnaryDef* d : {&kNeg, &kAbs, &kSign, &kExp, &kLog, &kLog1p, &kSqrt, &kRsqrt, &kSin, &kCos, &kTanh, &kErf,
-                            &kSigmoid, &kRelu, &kGeluErf, &kSilu, &kSoftplus, &kLeakyRelu})
+  for (const UnaryDef* d : {&kNeg, &kAbs, &kSign, &kExp, &kLog, &kLog1p, &kSqrt, &kRsqrt, &kSin, &kCos,
+                            &kTanh, &kErf, &kSigmoid, &kRelu, &kGeluErf, &kSilu, &kSoftplus, &kLeakyRelu})
     ops.push_back({d->name, true, reinterpret_cast<const void*>(d->backward), has_unary, {}});
   ops.push_back({"logical_not", false, nullptr, has_unary, {}});
-  ops.push_back({"clamp", true, reinterpret_cast<const void*>(&clamp_backward),
-                 [](const backend::Kernels& k) { return k.clamp != nullptr; }, {}});
-  ops.push_back({"masked_fill", true, reinterpret_cast<const void*>(&masked_fill_backward),
-                 [](const backend::Kernels& k) { return k.where != nullptr; }, {}});
+  ops.push_back({"clamp",
+                 true,
+                 reinterpret_cast<const void*>(&clamp_backward),
+                 [](const backend::Kernels& k) { return k.clamp != nullptr; },
+                 {}});
+  ops.push_back({"masked_fill",
+                 true,
+                 reinterpret_cast<const void*>(&masked_fill_backward),
+                 [](const backend::Kernels& k) { return k.where != nullptr; },
+                 {}});
 }
 
 Tensor clamp_impl(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
@@ -177,7 +186,8 @@ Tensor clamp_impl(const Tensor& x, std::optional<Scalar> lo, std::optional<Scala
   const Tensor in = cast(x, dtype);
   Tensor out = empty_tensor(x.shape(), dtype, x.device());
   backend::kernels(x.device(), "clamp").clamp(out, in, lo ? &*lo : nullptr, hi ? &*hi : nullptr);
-  if (needs_grad({&x})) record<ClampSaved>("ClampBackward", clamp_backward, {SavedTensor::input(x), lo, hi}, {&x}, {&out});
+  if (needs_grad({&x}))
+    record<ClampSaved>("ClampBackward", clamp_backward, {SavedTensor::input(x), lo, hi}, {&x}, {&out});
   return out;
 }
 
@@ -189,14 +199,15 @@ Tensor masked_fill_impl(const Tensor& x, const Tensor& mask, const Scalar& value
   if (!(broadcast_shapes("masked_fill", x, mask) == x.shape()))
     fail("[masked_fill] mask {} must broadcast to the tensor {}", mask.describe(), x.describe());
   if (!x.is_floating_point() && value.is_floating_point())
-    fail("[masked_fill] value {} is a float but the tensor {} holds integers", value.to_double(), x.describe());
+    fail("[masked_fill] value {} is a float but the tensor {} holds integers", value.to_double(),
+         x.describe());
   Tensor v = empty_tensor({}, x.dtype(), x.device());
   backend::kernels(x.device(), "masked_fill").fill(v, value);
   Tensor out = empty_tensor(x.shape(), x.dtype(), x.device());
   backend::kernels(x.device(), "masked_fill").where(out, mask, v, x);
   if (needs_grad({&x}))
-    record<MaskSaved>("MaskedFillBackward", masked_fill_backward, {SavedTensor::input(mask), x.shape()}, {&x, &mask},
-                      {&out});
+    record<MaskSaved>("MaskedFillBackward", masked_fill_backward, {SavedTensor::input(mask), x.shape()},
+                      {&x, &mask}, {&out});
   return out;
 }
 
@@ -226,7 +237,9 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
   if (beta == 0) fail("[softplus] beta must be non-zero ({})", x.describe());
   return ops::unary(ops::kSoftplus, x, beta, threshold);
 }
-Tensor leaky_relu(const Tensor& x, double negative_slope) { return ops::unary(ops::kLeakyRelu, x, negative_slope); }
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  return ops::unary(ops::kLeakyRelu, x, negative_slope);
+}
 Tensor logical_not(const Tensor& x) {
   return ops::unary_forward("logical_not", backend::UnaryOp::LogicalNot, x, false);
 }
@@ -250,16 +263,27 @@ Tensor Tensor::cos() const { return strata::cos(*this); }
 Tensor Tensor::tanh() const { return strata::tanh(*this); }
 Tensor Tensor::sigmoid() const { return strata::sigmoid(*this); }
 Tensor Tensor::relu() const { return strata::relu(*this); }
-Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const { return strata::clamp(*this, min, max); }
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  return strata::clamp(*this, min, max);
+}
 Tensor Tensor::masked_fill(const Tensor& mask, const Scalar& value) const {
   return strata::masked_fill(*this, mask, value);
 }
-Tensor& Tensor::relu_() { return ops::inplace_via_outofplace("relu_", *this, {}, [](const Tensor& s) { return strata::relu(s); }); }
-Tensor& Tensor::neg_() { return ops::inplace_via_outofplace("neg_", *this, {}, [](const Tensor& s) { return strata::neg(s); }); }
-Tensor& Tensor::exp_() { return ops::inplace_via_outofplace("exp_", *this, {}, [](const Tensor& s) { return strata::exp(s); }); }
-Tensor& Tensor::sqrt_() { return ops::inplace_via_outofplace("sqrt_", *this, {}, [](const Tensor& s) { return strata::sqrt(s); }); }
+Tensor& Tensor::relu_() {
+  return ops::inplace_via_outofplace("relu_", *this, {}, [](const Tensor& s) { return strata::relu(s); });
+}
+Tensor& Tensor::neg_() {
+  return ops::inplace_via_outofplace("neg_", *this, {}, [](const Tensor& s) { return strata::neg(s); });
+}
+Tensor& Tensor::exp_() {
+  return ops::inplace_via_outofplace("exp_", *this, {}, [](const Tensor& s) { return strata::exp(s); });
+}
+Tensor& Tensor::sqrt_() {
+  return ops::inplace_via_outofplace("sqrt_", *this, {}, [](const Tensor& s) { return strata::sqrt(s); });
+}
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
-  return ops::inplace_via_outofplace("clamp_", *this, {}, [&](const Tensor& s) { return strata::clamp(s, min, max); });
+  return ops::inplace_via_outofplace("clamp_", *this, {},
+                                     [&](const Tensor& s) { return strata::clamp(s, min, max); });
 }
 Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) {
   return ops::inplace_via_outofplace("masked_fill_", *this, {&mask},

@@ -47,7 +47,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   for (size_t i : diff) diff_inputs.push_back(inputs[i]);
 
   Tensor out = fn(inputs);
-  if (!out.is_floating_point()) return {false, "the function's output " + out.describe() + " is not floating point"};
+  if (!out.is_floating_point())
+    return {false, "the function's output " + out.describe() + " is not floating point"};
   const int64_t n_out = out.numel();
 
   // Numerical Jacobian columns: d out / d input[k].
@@ -79,9 +80,10 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       for (auto& col : numeric[a])
         for (double d : col)
           if (std::abs(d) > options.atol)
-            return {false, fmt::format("the output does not require grad, but the numerical gradient of input {} "
-                                       "is {}",
-                                       diff[a], d)};
+            return {false,
+                    fmt::format("the output does not require grad, but the numerical gradient of input {} "
+                                "is {}",
+                                diff[a], d)};
     return {};
   }
   for (int64_t j = 0; j < n_out; ++j) {
@@ -107,9 +109,11 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       for (int64_t k = 0; k < x.numel(); ++k) {
         const double analytic = row[k], numerical = numeric[a][k][j];
         if (!(std::abs(analytic - numerical) <= options.atol + options.rtol * std::abs(numerical)))
-          return {false, fmt::format("Jacobian mismatch for input {} ({}), element {}, output element {}: analytic {} "
-                                     "vs numerical {}",
-                                     diff[a], x.describe(), k, j, analytic, numerical)};
+          return {
+              false,
+              fmt::format("Jacobian mismatch for input {} ({}), element {}, output element {}: analytic {} "
+                          "vs numerical {}",
+                          diff[a], x.describe(), k, j, analytic, numerical)};
       }
     }
   }

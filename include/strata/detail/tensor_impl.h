@@ -39,7 +39,7 @@ struct Storage {
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape sizes;
-  Shape strides;  // in elements
+  Shape strides;       // in elements
   int64_t offset = 0;  // in elements
   int64_t numel = 0;
   DType dtype = kFloat32;

@@ -13,13 +13,20 @@ namespace strata::backend::cpu {
 template <typename F>
 void dispatch_all(DType d, const char* op, F&& f) {
   switch (d) {
-    case kBool: return f.template operator()<bool>();
-    case kUInt8: return f.template operator()<uint8_t>();
-    case kInt32: return f.template operator()<int32_t>();
-    case kInt64: return f.template operator()<int64_t>();
-    case kFloat32: return f.template operator()<float>();
-    case kFloat64: return f.template operator()<double>();
-    default: unsupported_dtype(d, op);
+    case kBool:
+      return f.template operator()<bool>();
+    case kUInt8:
+      return f.template operator()<uint8_t>();
+    case kInt32:
+      return f.template operator()<int32_t>();
+    case kInt64:
+      return f.template operator()<int64_t>();
+    case kFloat32:
+      return f.template operator()<float>();
+    case kFloat64:
+      return f.template operator()<double>();
+    default:
+      unsupported_dtype(d, op);
   }
 }
 
@@ -27,21 +34,30 @@ void dispatch_all(DType d, const char* op, F&& f) {
 template <typename F>
 void dispatch_numeric(DType d, const char* op, F&& f) {
   switch (d) {
-    case kUInt8: return f.template operator()<uint8_t>();
-    case kInt32: return f.template operator()<int32_t>();
-    case kInt64: return f.template operator()<int64_t>();
-    case kFloat32: return f.template operator()<float>();
-    case kFloat64: return f.template operator()<double>();
-    default: unsupported_dtype(d, op);
+    case kUInt8:
+      return f.template operator()<uint8_t>();
+    case kInt32:
+      return f.template operator()<int32_t>();
+    case kInt64:
+      return f.template operator()<int64_t>();
+    case kFloat32:
+      return f.template operator()<float>();
+    case kFloat64:
+      return f.template operator()<double>();
+    default:
+      unsupported_dtype(d, op);
   }
 }
 
 template <typename F>
 void dispatch_float(DType d, const char* op, F&& f) {
   switch (d) {
-    case kFloat32: return f.template operator()<float>();
-    case kFloat64: return f.template operator()<double>();
-    default: unsupported_dtype(d, op);
+    case kFloat32:
+      return f.template operator()<float>();
+    case kFloat64:
+      return f.template operator()<double>();
+    default:
+      unsupported_dtype(d, op);
   }
 }
 
@@ -49,9 +65,12 @@ void dispatch_float(DType d, const char* op, F&& f) {
 template <typename F>
 void dispatch_storage(DType d, const char* op, F&& f) {
   switch (d) {
-    case kFloat16: return f.template operator()<Half>();
-    case kBFloat16: return f.template operator()<BFloat16>();
-    default: return dispatch_all(d, op, std::forward<F>(f));
+    case kFloat16:
+      return f.template operator()<Half>();
+    case kBFloat16:
+      return f.template operator()<BFloat16>();
+    default:
+      return dispatch_all(d, op, std::forward<F>(f));
   }
 }
 
