@@ -110,8 +110,7 @@ Tensor Tensor::contiguous() const {
 Tensor& Tensor::copy_(const Tensor& src) {
   ops::check_defined("copy_", {this, &src});
   ops::check_same_device("copy_", {this, &src});
-  ops::broadcast_shapes("copy_", *this, src);
-  if (!(ops::broadcast_shapes("copy_", shape(), src.shape()) == shape()))
+  if (!(ops::broadcast_shapes("copy_", *this, src) == shape()))
     fail("[copy_] source {} cannot be broadcast to the destination {}", src.describe(), describe());
   // A source sharing memory with the destination (x.copy_(x.t())) is read in full before writing.
   const Tensor source = src.impl().storage == impl().storage ? src.clone() : src;

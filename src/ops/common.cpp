@@ -129,12 +129,6 @@ void check_defined(std::string_view op, std::initializer_list<const Tensor*> ten
   }
 }
 
-void check_floating(std::string_view op, const Tensor& t) {
-  if (!t.is_floating_point())
-    fail("[{}] expected a floating-point tensor, got {}; convert with .to(strata::kFloat32)", op,
-         t.describe());
-}
-
 Tensor cast(const Tensor& t, DType dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
 
 std::string describe_all(std::initializer_list<const Tensor*> tensors) {

@@ -26,8 +26,6 @@ DType result_type(const Tensor& a, const Tensor& b);
 void check_same_device(std::string_view op, std::initializer_list<const Tensor*> tensors);
 /// Throws unless every tensor is defined.
 void check_defined(std::string_view op, std::initializer_list<const Tensor*> tensors);
-/// "[op] expected a floating-point tensor, got ..." unless floating.
-void check_floating(std::string_view op, const Tensor& t);
 /// `t` converted to `dtype` (no copy when it already is).
 Tensor cast(const Tensor& t, DType dtype);
 /// Comma-separated describe() of each operand, for error messages.

@@ -1,5 +1,7 @@
 #pragma once
 // Calls a templated lambda with the C++ type of a dtype: dispatch_all(d, op, [&]<typename T>() {...}).
+#include <utility>
+
 #include "strata/dtype.h"
 #include "strata/error.h"
 
@@ -7,46 +9,6 @@ namespace strata::backend::cpu {
 
 [[noreturn]] inline void unsupported_dtype(DType d, const char* op) {
   fail("[{}] is not implemented for dtype {}; convert with .to(strata::kFloat32)", op, dtype_name(d));
-}
-
-/// Every dtype strata computes with (not float16/bfloat16, which are storage formats).
-template <typename F>
-void dispatch_all(DType d, const char* op, F&& f) {
-  switch (d) {
-    case kBool:
-      return f.template operator()<bool>();
-    case kUInt8:
-      return f.template operator()<uint8_t>();
-    case kInt32:
-      return f.template operator()<int32_t>();
-    case kInt64:
-      return f.template operator()<int64_t>();
-    case kFloat32:
-      return f.template operator()<float>();
-    case kFloat64:
-      return f.template operator()<double>();
-    default:
-      unsupported_dtype(d, op);
-  }
-}
-
-/// Numbers: all but bool.
-template <typename F>
-void dispatch_numeric(DType d, const char* op, F&& f) {
-  switch (d) {
-    case kUInt8:
-      return f.template operator()<uint8_t>();
-    case kInt32:
-      return f.template operator()<int32_t>();
-    case kInt64:
-      return f.template operator()<int64_t>();
-    case kFloat32:
-      return f.template operator()<float>();
-    case kFloat64:
-      return f.template operator()<double>();
-    default:
-      unsupported_dtype(d, op);
-  }
 }
 
 template <typename F>
@@ -59,6 +21,28 @@ void dispatch_float(DType d, const char* op, F&& f) {
     default:
       unsupported_dtype(d, op);
   }
+}
+
+/// Numbers: the floats above plus the integer dtypes (all but bool).
+template <typename F>
+void dispatch_numeric(DType d, const char* op, F&& f) {
+  switch (d) {
+    case kUInt8:
+      return f.template operator()<uint8_t>();
+    case kInt32:
+      return f.template operator()<int32_t>();
+    case kInt64:
+      return f.template operator()<int64_t>();
+    default:
+      return dispatch_float(d, op, std::forward<F>(f));
+  }
+}
+
+/// Every dtype strata computes with (not float16/bfloat16, which are storage formats).
+template <typename F>
+void dispatch_all(DType d, const char* op, F&& f) {
+  if (d == kBool) return f.template operator()<bool>();
+  return dispatch_numeric(d, op, std::forward<F>(f));
 }
 
 /// Including the 16-bit storage formats, for copies and conversions.
