@@ -63,8 +63,10 @@ class DetectAnomalyGuard {
 };
 
 /// Where ops are running now ("SimpleNet.fc1"); nn::Module sets it so that anomaly reports name
-/// the module. Returns the previous value.
-std::string set_current_scope(std::string scope);
+/// the module. The string must outlive the scope (modules pass their own path). Returns the
+/// previous value; null means no scope.
+const std::string* set_current_scope(const std::string* scope);
+/// The current scope, or "" outside any module.
 const std::string& current_scope();
 
 }  // namespace autograd

@@ -7,6 +7,7 @@
 #include "strata/error.h"
 #include "strata/factories.h"
 #include "strata/generator.h"
+#include "strata/nn.h"
 #include "strata/ops.h"
 #include "strata/scalar.h"
 #include "strata/shape.h"

@@ -167,7 +167,8 @@ TEST(Autograd, AnomalyModeNamesTheOpAndScope) {
   Tensor x = tensor({0.0, 1.0}, {.dtype = kFloat64}).requires_grad_();
   {
     autograd::DetectAnomalyGuard anomaly;
-    const std::string previous = autograd::set_current_scope("SimpleNet.fc1");
+    const std::string scope = "SimpleNet.fc1";
+    const std::string* previous = autograd::set_current_scope(&scope);
     Tensor y = x.sqrt();  // d sqrt(x)/dx is inf at 0
     autograd::set_current_scope(previous);
     expect_error([&] { y.sum().backward(); },
