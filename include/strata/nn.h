@@ -11,3 +11,4 @@
 #include "strata/nn/parameter_list.h"
 #include "strata/nn/sequential.h"
 #include "strata/nn/state_dict.h"
+#include "strata/nn/summary.h"
