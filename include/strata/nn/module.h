@@ -337,8 +337,9 @@ Tensor call_tensor(M& module, const Tensor& x) {
     return ::strata::nn::detail::call_tensor(*this, x);                                                     \
   }                                                                                                         \
   /** Runs forward() with these arguments (and the forward hooks). */                                        \
-  template <typename... StrataArgs>                                                                         \
-  auto operator()(StrataArgs&&... args)->decltype(this->forward(std::forward<StrataArgs>(args)...)) {       \
+  template <typename... StrataArgs, typename StrataSelf = Class>                                            \
+  auto operator()(StrataArgs&&... args)                                                                     \
+      ->decltype(static_cast<StrataSelf*>(this)->forward(std::forward<StrataArgs>(args)...)) {              \
     return ::strata::nn::detail::call_forward(*this, std::forward<StrataArgs>(args)...);                    \
   }                                                                                                         \
                                                                                                             \
