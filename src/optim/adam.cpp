@@ -64,9 +64,9 @@ namespace {
 template <typename Options>
 void adam_update(Tensor& param, const Tensor& g, detail::ParamState& s, const Options& o, bool decoupled) {
   auto& buf = s.buffers;
-  for (size_t b : {detail::kExpAvg, detail::kExpAvgSq})
-    if (!buf[b].defined()) buf[b] = zeros_like(param);
-  if (o.amsgrad && !buf[detail::kMaxExpAvgSq].defined()) buf[detail::kMaxExpAvgSq] = zeros_like(param);
+  detail::prepare_buffer(buf[detail::kExpAvg], param);
+  detail::prepare_buffer(buf[detail::kExpAvgSq], param);
+  if (o.amsgrad) detail::prepare_buffer(buf[detail::kMaxExpAvgSq], param);
   Tensor& exp_avg = buf[detail::kExpAvg];
   Tensor& exp_avg_sq = buf[detail::kExpAvgSq];
 

@@ -57,6 +57,15 @@ std::vector<std::vector<Tensor>> take_params(std::vector<ParamGroup<Options>>& g
   return out;
 }
 
+/// Makes `buffer` a state buffer for `param`: zeros when it does not exist yet, converted when the
+/// parameter has since moved to another dtype or device (Module::to() changes parameters in place).
+inline void prepare_buffer(Tensor& buffer, const Tensor& param) {
+  if (!buffer.defined())
+    buffer = zeros_like(param);
+  else if (buffer.dtype() != param.dtype() || buffer.device() != param.device())
+    buffer = buffer.to(param.dtype()).to(param.device());
+}
+
 /// All parameters in one group with the default options.
 template <typename Options>
 std::vector<ParamGroup<Options>> single_group(std::vector<Tensor> params) {

@@ -51,7 +51,7 @@ void rmsprop_update(Tensor& param, const Tensor& g, detail::ParamState& s, const
   auto& buf = s.buffers;
   const auto needed = detail::OptimizerTraits<RMSpropOptions>::needed(o);
   for (size_t b = 0; b < buf.size(); ++b)
-    if (needed[b] && !buf[b].defined()) buf[b] = zeros_like(param);
+    if (needed[b]) detail::prepare_buffer(buf[b], param);
   Tensor& square_avg = buf[detail::kSquareAvg];
 
   s.step += 1;

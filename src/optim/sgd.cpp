@@ -63,6 +63,7 @@ void sgd_update(Tensor& param, const Tensor& grad, Tensor& buf, const SGDOptions
       // A temporary d_p can become the buffer; the gradient itself must be copied.
       buf = d_p.impl_ptr() == grad.impl_ptr() ? grad.clone() : d_p;
     } else {
+      detail::prepare_buffer(buf, param);
       buf.mul_(o.momentum).add_(d_p, 1 - o.dampening);
     }
     d_p = o.nesterov ? d_p.add(buf, o.momentum) : buf;
