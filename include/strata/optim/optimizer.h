@@ -81,7 +81,7 @@ class Optimizer {
   size_t num_param_groups() const { return groups_.size(); }
   /// The parameters of `group`, as given.
   const std::vector<Tensor>& params(size_t group) const;
-  /// All parameters, group after group.
+  /// How many parameters there are in all groups together.
   size_t num_params() const;
   /// The learning rate of `group`, for learning-rate schedulers.
   virtual double lr(size_t group) const = 0;
