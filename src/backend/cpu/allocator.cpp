@@ -17,9 +17,15 @@ constexpr size_t kMinClass = 6;   // 64 bytes
 constexpr size_t kMaxClass = 26;  // 64 MiB: larger blocks go straight back to the system
 constexpr size_t kMaxCachedBytesPerClass = size_t{128} << 20;
 
+// Set when this thread's cache has been destroyed (at thread or program exit): a tensor that
+// outlives it (one held by a static, say) is then freed straight to the system. A plain bool
+// has no destructor, so it stays readable after the cache is gone.
+thread_local bool cache_destroyed = false;
+
 struct ThreadCache {
   std::array<std::vector<void*>, kMaxClass + 1> free_blocks;
   ~ThreadCache() {
+    cache_destroyed = true;
     for (auto& blocks : free_blocks)
       for (void* p : blocks) std::free(p);
   }
@@ -39,7 +45,7 @@ size_t size_class(size_t nbytes) {
 
 void* allocate(size_t nbytes) {
   const size_t cls = size_class(nbytes);
-  if (cls <= kMaxClass) {
+  if (cls <= kMaxClass && !cache_destroyed) {
     auto& blocks = cache().free_blocks[cls];
     if (!blocks.empty()) {
       void* p = blocks.back();
@@ -55,7 +61,7 @@ void* allocate(size_t nbytes) {
 void deallocate(void* p, size_t nbytes) {
   if (!p) return;
   const size_t cls = size_class(nbytes);
-  if (cls <= kMaxClass) {
+  if (cls <= kMaxClass && !cache_destroyed) {
     auto& blocks = cache().free_blocks[cls];
     if ((blocks.size() + 1) * (size_t{1} << cls) <= kMaxCachedBytesPerClass) {
       blocks.push_back(p);
