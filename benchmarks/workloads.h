@@ -19,6 +19,8 @@ inline constexpr Workload kWorkloads[] = {
     {"add_4", "a + b, two [4] float32 tensors"},
     {"chain_16", "((a * b) + c).tanh().sum() and its backward, [16] float32 leaves, grads reset"},
     {"matmul_64", "a.matmul(b), two [64, 64] float32 matrices"},
+    {"simple_net_step",
+     "SimpleNet 10-32-2 training step at batch 4: zero_grad, forward, cross_entropy, backward, SGD step"},
 };
 
 inline std::string benchmark_name(const Workload& w, const char* library) {

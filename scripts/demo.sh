@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Quick start, step 1: installs what the build needs (when missing), builds strata and runs the
-# demo, examples/tensor_basics.cpp.
+# demos: examples/simple_net.cpp (the first program) and examples/spirals.cpp (a small MLP trained
+# on two interleaved spirals).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 "$scripts/deps.sh"
 configure
-cmake --build "$build_dir" --target tensor_basics
+cmake --build "$build_dir" --target simple_net spirals
 echo
-"$build_dir/examples/tensor_basics"
+echo "== examples/simple_net.cpp"
+"$build_dir/examples/simple_net"
+echo
+echo "== examples/spirals.cpp"
+"$build_dir/examples/spirals"

@@ -2,7 +2,7 @@
 /// \file nn.h
 /// Everything under strata::nn: Module and STRATA_MODULE, containers, layers, functional, init.
 #include "strata/nn/activation.h"
-#include "strata/nn/functional/activation.h"
+#include "strata/nn/functional.h"
 #include "strata/nn/init.h"
 #include "strata/nn/linear.h"
 #include "strata/nn/module.h"

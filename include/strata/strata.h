@@ -8,6 +8,7 @@
 #include "strata/factories.h"
 #include "strata/generator.h"
 #include "strata/nn.h"
+#include "strata/optim.h"
 #include "strata/ops.h"
 #include "strata/scalar.h"
 #include "strata/shape.h"

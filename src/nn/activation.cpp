@@ -13,9 +13,13 @@ std::string GELU::extra_repr() const { return fmt::format("approximate='{}'", ap
 std::string LeakyReLU::extra_repr() const { return fmt::format("negative_slope={}", negative_slope_); }
 std::string Softmax::extra_repr() const { return fmt::format("dim={}", dim_); }
 std::string LogSoftmax::extra_repr() const { return fmt::format("dim={}", dim_); }
-std::string Flatten::extra_repr() const { return fmt::format("start_dim={}, end_dim={}", start_dim_, end_dim_); }
-std::string Unflatten::extra_repr() const { std::string sizes;
+std::string Flatten::extra_repr() const {
+  return fmt::format("start_dim={}, end_dim={}", start_dim_, end_dim_);
+}
+std::string Unflatten::extra_repr() const {
+  std::string sizes;
   for (size_t i = 0; i < sizes_.size(); ++i) sizes += fmt::format("{}{}", i ? ", " : "", sizes_[i]);
-  return fmt::format("dim={}, unflattened_size=({}{})", dim_, sizes, sizes_.size() == 1 ? "," : ""); }
+  return fmt::format("dim={}, unflattened_size=({}{})", dim_, sizes, sizes_.size() == 1 ? "," : "");
+}
 
 }  // namespace strata::nn

@@ -15,18 +15,21 @@ void fail_index(std::string_view container, size_t index, size_t size) {
 }
 
 void fail_key(std::string_view container, std::string_view key, const std::vector<std::string>& keys) {
-  fail("[{}] no key \"{}\"; the keys are: {}", container, key, keys.empty() ? "(none)" : fmt::format("{}", fmt::join(keys, ", ")));
+  fail("[{}] no key \"{}\"; the keys are: {}", container, key,
+       keys.empty() ? "(none)" : fmt::format("{}", fmt::join(keys, ", ")));
 }
 
 void check_key(std::string_view container, std::string_view key) {
   if (key.empty() || key.find('.') != std::string_view::npos)
-    fail("[{}] key \"{}\" cannot be a name: keys must be non-empty and contain no '.' (it separates the parts "
-         "of a parameter's name)",
-         container, key);
+    fail(
+        "[{}] key \"{}\" cannot be a name: keys must be non-empty and contain no '.' (it separates the parts "
+        "of a parameter's name)",
+        container, key);
 }
 
 void fail_container_call(std::string_view container) {
-  fail("[{}] is not callable: it only holds modules. Iterate it in your forward() and call each one", container);
+  fail("[{}] is not callable: it only holds modules. Iterate it in your forward() and call each one",
+       container);
 }
 }  // namespace detail
 
@@ -38,7 +41,8 @@ Tensor Sequential::forward(const Tensor& x) {
 
 namespace {
 std::string parameter_line(std::string_view name, const Tensor& p) {
-  return fmt::format("({}): Parameter containing: [{} of size {}]", name, dtype_name(p.dtype()), p.shape().str());
+  return fmt::format("({}): Parameter containing: [{} of size {}]", name, dtype_name(p.dtype()),
+                     p.shape().str());
 }
 void append_line(std::string& s, const std::string& line) {
   if (!s.empty()) s += '\n';

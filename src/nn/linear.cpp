@@ -28,16 +28,19 @@ void Linear::reset_parameters() {
 }
 
 Tensor Linear::forward(const Tensor& x) {
-  if (!x.defined()) fail("{} (Linear {}->{}): the input is an undefined tensor", path(), in_features_, out_features_);
+  if (!x.defined())
+    fail("{} (Linear {}->{}): the input is an undefined tensor", path(), in_features_, out_features_);
   if (x.dim() == 0 || x.size(-1) != in_features_)
-    fail("{} (Linear {}->{}): input {} has {} features, expected {}. The last dim of the input must be "
-         "in_features; check the layer before it, or reshape with x.flatten(1)",
-         path(), in_features_, out_features_, x.shape().str(), x.dim() == 0 ? 0 : x.size(-1), in_features_);
+    fail(
+        "{} (Linear {}->{}): input {} has {} features, expected {}. The last dim of the input must be "
+        "in_features; check the layer before it, or reshape with x.flatten(1)",
+        path(), in_features_, out_features_, x.shape().str(), x.dim() == 0 ? 0 : x.size(-1), in_features_);
   if (!(x.device() == weight.device()))
-    fail("{} (Linear {}->{}): {}.weight is on {}, input is on {}. Move the input with x.to({}) or the model "
-         "with model.to({})",
-         path(), in_features_, out_features_, path(), weight.device().str(), x.device().str(),
-         weight.device().str(), x.device().str());
+    fail(
+        "{} (Linear {}->{}): {}.weight is on {}, input is on {}. Move the input with x.to({}) or the model "
+        "with model.to({})",
+        path(), in_features_, out_features_, path(), weight.device().str(), x.device().str(),
+        weight.device().str(), x.device().str());
   return strata::linear(x, weight, bias);
 }
 

@@ -21,8 +21,8 @@ template <typename F>
 void walk_modules(Module& m, const std::string& prefix, F& f) {
   f(prefix, m);
   visit(
-      m, [&](std::string_view name, Module& child) { walk_modules(child, join_name(prefix, name), f); }, ignore,
-      ignore);
+      m, [&](std::string_view name, Module& child) { walk_modules(child, join_name(prefix, name), f); },
+      ignore, ignore);
 }
 
 template <typename F>
@@ -48,8 +48,7 @@ std::vector<std::pair<std::string, Tensor>> named_tensors(const Module& m, bool 
       visit(
           module, ignore, [&](std::string_view name, Parameter& p) { take(prefix, name, p); }, ignore);
     else
-      visit(
-          module, ignore, ignore, [&](std::string_view name, Buffer& b) { take(prefix, name, b); });
+      visit(module, ignore, ignore, [&](std::string_view name, Buffer& b) { take(prefix, name, b); });
   };
   for_each_module(m, recurse, per_module);
   return out;
@@ -83,9 +82,10 @@ Module& Module::operator=(Module&& other) noexcept {
 
 namespace {
 [[noreturn]] void fail_implicit_copy(const Module& m) {
-  fail("[{}] modules are not copied implicitly: a copy would share every parameter with the original. Use "
-       "model.clone() for an independent deep copy, or std::move(model) to transfer it",
-       m.type_name());
+  fail(
+      "[{}] modules are not copied implicitly: a copy would share every parameter with the original. Use "
+      "model.clone() for an independent deep copy, or std::move(model) to transfer it",
+      m.type_name());
 }
 }  // namespace
 
@@ -189,9 +189,10 @@ Device Module::device() const {
       if (!first) {
         first.emplace(name, t.device());
       } else if (!(t.device() == first->second)) {
-        fail("[{}] has tensors on more than one device: {}.{} is on {}, but {}.{} is on {}. Move the whole "
-             "model with model.to(device)",
-             path(), path(), first->first, first->second.str(), path(), name, t.device().str());
+        fail(
+            "[{}] has tensors on more than one device: {}.{} is on {}, but {}.{} is on {}. Move the whole "
+            "model with model.to(device)",
+            path(), path(), first->first, first->second.str(), path(), name, t.device().str());
       }
     }
   };
@@ -223,7 +224,8 @@ std::string LoadResult::str() const {
     if (!s.empty()) s += '\n';
     s += text;
   };
-  for (const auto& k : missing_keys) line(fmt::format("missing key: {} (the model has it, the state does not)", k));
+  for (const auto& k : missing_keys)
+    line(fmt::format("missing key: {} (the model has it, the state does not)", k));
   for (const auto& k : unexpected_keys)
     line(fmt::format("unexpected key: {} (the state has it, the model does not)", k));
   for (const auto& m : mismatched_keys)
@@ -250,9 +252,10 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
   for (const auto& [key, t] : state)
     if (!own.contains(key)) result.unexpected_keys.push_back(key);
   if (strict && !result.ok())
-    fail("[{}] load_state_dict(strict = true) changed nothing because the state does not fit:\n{}\nPass "
-         "strict = false to load the tensors that fit and get this report back",
-         path(), result.str());
+    fail(
+        "[{}] load_state_dict(strict = true) changed nothing because the state does not fit:\n{}\nPass "
+        "strict = false to load the tensors that fit and get this report back",
+        path(), result.str());
   NoGradGuard no_grad;
   for (auto& [dst, src] : copies) Tensor(dst).copy_(src);
   return result;

@@ -96,15 +96,15 @@ void check_member_list(Module& m) {
   const Listed* before = nullptr;
   for (const Listed& l : listed)
     if (l.begin < stray.first && (!before || l.begin > before->begin)) before = &l;
-  const std::string where =
-      before ? fmt::format("declared after `{}`", before->name) : std::string("declared before the listed ones");
+  const std::string where = before ? fmt::format("declared after `{}`", before->name)
+                                   : std::string("declared before the listed ones");
   const std::string list = std::string(m.member_list());
   fail(
       "[{}] has an {} ({}) that STRATA_MODULE({}{}{}) does not list. An unlisted member is invisible to "
       "parameters(), state_dict(), to(), train()/eval() and the optimizer. Add its name to the list: "
       "STRATA_MODULE({}, {}{}<its name>)",
-      ModuleAccess::path(m), kind_text(stray.first, stray.second), where, m.type_name(), list.empty() ? "" : ", ",
-      list, m.type_name(), list, list.empty() ? "" : ", ");
+      ModuleAccess::path(m), kind_text(stray.first, stray.second), where, m.type_name(),
+      list.empty() ? "" : ", ", list, m.type_name(), list, list.empty() ? "" : ", ");
 }
 
 void bind_tree(Module& m, uint64_t epoch, std::unordered_set<const Module*>& seen) {
@@ -115,8 +115,8 @@ void bind_tree(Module& m, uint64_t epoch, std::unordered_set<const Module*>& see
       m,
       [&](std::string_view name, Module& child) {
         if (!seen.insert(&child).second)
-          fail("[{}] lists the module `{}` a second time (STRATA_MODULE({}, {})); list each member once", path,
-               name, m.type_name(), m.member_list());
+          fail("[{}] lists the module `{}` a second time (STRATA_MODULE({}, {})); list each member once",
+               path, name, m.type_name(), m.member_list());
         ModuleAccess::parent(child) = &m;
         ModuleAccess::path(child) = fmt::format("{}.{}", path, name);
         bind_tree(child, epoch, seen);
@@ -199,18 +199,20 @@ CopyPermit::~CopyPermit() { --t_copy_permits; }
 bool copy_permitted() { return t_copy_permits > 0; }
 
 void fail_not_copyable(std::string_view type_name) {
-  fail("[{}] clone() needs a copyable class, but {} has a member that cannot be copied (a std::unique_ptr, "
-       "say). Hold child modules by value or in nn::ModuleList, which clone() copies deeply",
-       type_name, type_name);
+  fail(
+      "[{}] clone() needs a copyable class, but {} has a member that cannot be copied (a std::unique_ptr, "
+      "say). Hold child modules by value or in nn::ModuleList, which clone() copies deeply",
+      type_name, type_name);
 }
 
 }  // namespace strata::nn::detail
 
 namespace strata::nn::detail {
 void fail_not_tensor_module(std::string_view type_name) {
-  fail("[{}] was called with one Tensor through a Module& (by nn::Sequential, or a ModuleList<> / "
-       "ModuleDict<> element), but its forward() does not take a single Tensor and return one. Call it "
-       "through its own type instead",
-       type_name);
+  fail(
+      "[{}] was called with one Tensor through a Module& (by nn::Sequential, or a ModuleList<> / "
+      "ModuleDict<> element), but its forward() does not take a single Tensor and return one. Call it "
+      "through its own type instead",
+      type_name);
 }
 }  // namespace strata::nn::detail

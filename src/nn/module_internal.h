@@ -31,7 +31,8 @@ struct Hooks {
 template <typename OnModule, typename OnParameter, typename OnBuffer>
 class LambdaVisitor final : public MemberVisitor {
  public:
-  LambdaVisitor(OnModule m, OnParameter p, OnBuffer b) : m_(std::move(m)), p_(std::move(p)), b_(std::move(b)) {}
+  LambdaVisitor(OnModule m, OnParameter p, OnBuffer b)
+      : m_(std::move(m)), p_(std::move(p)), b_(std::move(b)) {}
   void on_module(std::string_view name, Module& child) override { m_(name, child); }
   void on_parameter(std::string_view name, Parameter& parameter) override { p_(name, parameter); }
   void on_buffer(std::string_view name, Buffer& buffer) override { b_(name, buffer); }

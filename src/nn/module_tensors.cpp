@@ -15,9 +15,8 @@ using detail::visit;
 void collect_members(Module& m, std::vector<Tensor*>& out) {
   visit(
       m, [&](std::string_view, Module& child) { collect_members(child, out); },
-      [&](std::string_view, Parameter& p) { out.push_back(&p); }, [&](std::string_view, Buffer& b) {
-        out.push_back(&b);
-      });
+      [&](std::string_view, Parameter& p) { out.push_back(&p); },
+      [&](std::string_view, Buffer& b) { out.push_back(&b); });
 }
 
 // Points `t`'s TensorImpl at `data`'s memory and layout: everyone holding `t` (an optimizer, say)
@@ -57,9 +56,12 @@ Module& Module::to(Device device) {
 
 Module& Module::to(DType dtype) {
   if (!is_floating_point(dtype))
-    fail("[{}] to({}): modules convert only to floating dtypes (their integer buffers keep their type); got {}",
-         path(), dtype_name(dtype), dtype_name(dtype));
-  convert_all(*this, [&](const Tensor& t) { return t.is_floating_point() && t.dtype() != dtype ? t.to(dtype) : t; });
+    fail(
+        "[{}] to({}): modules convert only to floating dtypes (their integer buffers keep their type); got "
+        "{}",
+        path(), dtype_name(dtype), dtype_name(dtype));
+  convert_all(*this,
+              [&](const Tensor& t) { return t.is_floating_point() && t.dtype() != dtype ? t.to(dtype) : t; });
   return *this;
 }
 

@@ -9,10 +9,12 @@ using detail::ObjectKind;
 
 Tensor make_parameter(const Tensor& data, bool requires_grad) {
   if (Module* m = detail::current_forward_module())
-    fail("[{}] an nn::Parameter ({}) was created inside {}.forward(): it would be a fresh, untrained tensor on "
-         "every call, invisible to parameters() and the optimizer. Create parameters in the constructor, as "
-         "members listed in STRATA_MODULE({}, ...)",
-         ModuleAccess::path(*m), data.defined() ? data.describe() : "empty", m->type_name(), m->type_name());
+    fail(
+        "[{}] an nn::Parameter ({}) was created inside {}.forward(): it would be a fresh, untrained tensor "
+        "on "
+        "every call, invisible to parameters() and the optimizer. Create parameters in the constructor, as "
+        "members listed in STRATA_MODULE({}, ...)",
+        ModuleAccess::path(*m), data.defined() ? data.describe() : "empty", m->type_name(), m->type_name());
   if (!data.defined()) return data;
   Tensor t = data.detach();
   if (requires_grad) t.requires_grad_(true);
@@ -25,7 +27,9 @@ Parameter::Parameter() noexcept { detail::register_object(this, ObjectKind::Para
 Parameter::Parameter(const Tensor& data, bool requires_grad) : Tensor(make_parameter(data, requires_grad)) {
   detail::register_object(this, ObjectKind::Parameter);
 }
-Parameter::Parameter(const Parameter& other) : Tensor(other) { detail::register_object(this, ObjectKind::Parameter); }
+Parameter::Parameter(const Parameter& other) : Tensor(other) {
+  detail::register_object(this, ObjectKind::Parameter);
+}
 Parameter::Parameter(Parameter&& other) noexcept : Tensor(std::move(other)) {
   detail::register_object(this, ObjectKind::Parameter);
 }

@@ -18,9 +18,10 @@ SummaryRecorder::SummaryRecorder(Module& root) : root_(root) {
   }
   const auto modules = root.modules();
   for (size_t i = 0; i < modules.size(); ++i)
-    handles_.push_back(modules[i]->register_forward_hook([this, i](Module&, std::span<const Tensor>, const Tensor& out) {
-      if (out.defined()) rows_[i].output = out.shape();
-    }));
+    handles_.push_back(
+        modules[i]->register_forward_hook([this, i](Module&, std::span<const Tensor>, const Tensor& out) {
+          if (out.defined()) rows_[i].output = out.shape();
+        }));
 }
 
 SummaryRecorder::~SummaryRecorder() {
@@ -31,16 +32,18 @@ std::string SummaryRecorder::table() const {
   std::vector<std::string> labels;
   size_t width = 12;
   for (const Row& r : rows_) {
-    std::string label = std::string(static_cast<size_t>(r.depth) * 2, ' ') +
-                        (r.name.empty() ? r.type : fmt::format("{} ({})", r.name.substr(r.name.rfind('.') + 1), r.type));
+    std::string label =
+        std::string(static_cast<size_t>(r.depth) * 2, ' ') +
+        (r.name.empty() ? r.type : fmt::format("{} ({})", r.name.substr(r.name.rfind('.') + 1), r.type));
     width = std::max(width, label.size());
     labels.push_back(std::move(label));
   }
   const std::string rule(width + 34, '=');
-  std::string out = fmt::format("{:<{}}  {:<20}  {:>10}\n{}\n", "Layer (type)", width, "Output shape", "Params", rule);
+  std::string out =
+      fmt::format("{:<{}}  {:<20}  {:>10}\n{}\n", "Layer (type)", width, "Output shape", "Params", rule);
   for (size_t i = 0; i < rows_.size(); ++i)
-    out += fmt::format("{:<{}}  {:<20}  {:>10}\n", labels[i], width, rows_[i].output ? rows_[i].output->str() : "-",
-                       rows_[i].parameters);
+    out += fmt::format("{:<{}}  {:<20}  {:>10}\n", labels[i], width,
+                       rows_[i].output ? rows_[i].output->str() : "-", rows_[i].parameters);
   out += fmt::format("{}\nTotal params: {}\nTrainable params: {}\n", rule, root_.num_parameters(),
                      root_.num_parameters(true));
   return out;

@@ -21,8 +21,8 @@ const Json& fixture() {
 
 std::unique_ptr<nn::Module> make_layer(const std::string& name, const Json& a) {
   if (name == "Linear")
-    return std::make_unique<nn::Linear>(a.at("in_features").get<int64_t>(), a.at("out_features").get<int64_t>(),
-                                        a.at("bias").get<bool>());
+    return std::make_unique<nn::Linear>(a.at("in_features").get<int64_t>(),
+                                        a.at("out_features").get<int64_t>(), a.at("bias").get<bool>());
   if (name == "ReLU") return std::make_unique<nn::ReLU>();
   if (name == "SiLU") return std::make_unique<nn::SiLU>();
   if (name == "Tanh") return std::make_unique<nn::Tanh>();

@@ -103,10 +103,17 @@ struct Twice : nn::Module {
 
 TEST(ModuleErrors, ChildLeftOutOfTheListIsFoundAtFirstCall) {
   ForgotRelu model;
-  expect_error([&] { model(strata::randn({4, 10})); },
-               "[ForgotRelu] has an nn::ReLU member (declared after `fc1`) that STRATA_MODULE(ForgotRelu, fc1, "
-               "fc2) does not list");
-  expect_error([&] { model(strata::randn({4, 10})); }, "Add its name to the list: STRATA_MODULE(ForgotRelu, fc1, fc2, <its name>)");
+  expect_error(
+      [&] {
+        model(strata::randn({4, 10}));
+      },
+      "[ForgotRelu] has an nn::ReLU member (declared after `fc1`) that STRATA_MODULE(ForgotRelu, fc1, "
+      "fc2) does not list");
+  expect_error(
+      [&] {
+        model(strata::randn({4, 10}));
+      },
+      "Add its name to the list: STRATA_MODULE(ForgotRelu, fc1, fc2, <its name>)");
 }
 
 TEST(ModuleErrors, ChildLeftOutIsFoundByTraversalsToo) {
@@ -124,16 +131,22 @@ TEST(ModuleErrors, ParameterLeftOutOfTheList) {
 
 TEST(ModuleErrors, EmptyListWithAMember) {
   ForgotEverything model;
-  expect_error([&] { model(strata::randn({1, 4})); },
-               "[ForgotEverything] has an nn::Linear member (declared before the listed ones) that "
-               "STRATA_MODULE(ForgotEverything) does not list");
+  expect_error(
+      [&] {
+        model(strata::randn({1, 4}));
+      },
+      "[ForgotEverything] has an nn::Linear member (declared before the listed ones) that "
+      "STRATA_MODULE(ForgotEverything) does not list");
 }
 
 TEST(ModuleErrors, ModulesInAPlainVectorAreCaughtWhenCalled) {
   VectorOfLayers model;
-  expect_error([&] { model(strata::randn({2, 4})); },
-               "[VectorOfLayers] forward() called Linear(in_features=4, out_features=4, bias=true) that is not "
-               "registered in VectorOfLayers");
+  expect_error(
+      [&] {
+        model(strata::randn({2, 4}));
+      },
+      "[VectorOfLayers] forward() called Linear(in_features=4, out_features=4, bias=true) that is not "
+      "registered in VectorOfLayers");
   expect_error([&] { model(strata::randn({2, 4})); }, "Fix: use nn::ModuleList / nn::ModuleDict");
   // Nothing is half-done: the call stack unwinds and the layers still work on their own.
   EXPECT_EQ(model.layers[0](strata::randn({2, 4})).shape(), strata::Shape({2, 4}));
@@ -141,26 +154,39 @@ TEST(ModuleErrors, ModulesInAPlainVectorAreCaughtWhenCalled) {
 
 TEST(ModuleErrors, ModulesInAMapOrUniquePtrAreCaughtWhenCalled) {
   MapOfLayers map_model;
-  expect_error([&] { map_model(strata::randn({2, 4})); }, "[MapOfLayers] forward() called Linear(in_features=4");
+  expect_error(
+      [&] {
+        map_model(strata::randn({2, 4}));
+      },
+      "[MapOfLayers] forward() called Linear(in_features=4");
   PointerToLayer ptr_model;
   expect_error([&] { ptr_model(strata::randn({2, 4})); }, "use nn::ModuleList");
 }
 
 TEST(ModuleErrors, ParameterCreatedInForward) {
   ParameterInForward model;
-  expect_error([&] { model(strata::randn({2, 4})); },
-               "[ParameterInForward] an nn::Parameter ([4] float32 cpu) was created inside "
-               "ParameterInForward.forward()");
+  expect_error(
+      [&] {
+        model(strata::randn({2, 4}));
+      },
+      "[ParameterInForward] an nn::Parameter ([4] float32 cpu) was created inside "
+      "ParameterInForward.forward()");
   expect_error([&] { model(strata::randn({2, 4})); }, "Create parameters in the constructor");
 }
 
 TEST(ModuleErrors, LinearGivenTheWrongNumberOfFeaturesNamesThePath) {
   SimpleNet model(10, 32, 2);
-  expect_error([&] { model(strata::randn({4, 11})); },
-               "SimpleNet.fc1 (Linear 10->32): input [4, 11] has 11 features, expected 10");
+  expect_error(
+      [&] {
+        model(strata::randn({4, 11}));
+      },
+      "SimpleNet.fc1 (Linear 10->32): input [4, 11] has 11 features, expected 10");
   WrongWidth wrong;
-  expect_error([&] { wrong(strata::randn({4, 10})); },
-               "WrongWidth.fc2 (Linear 32->2): input [4, 31] has 31 features, expected 32");
+  expect_error(
+      [&] {
+        wrong(strata::randn({4, 10}));
+      },
+      "WrongWidth.fc2 (Linear 32->2): input [4, 31] has 31 features, expected 32");
 }
 
 TEST(ModuleErrors, TensorsOnTwoDevicesNameTheParameter) {
@@ -173,7 +199,8 @@ TEST(ModuleErrors, TensorsOnTwoDevicesNameTheParameter) {
   on_gpu.impl().storage = std::make_shared<strata::detail::Storage>(host.data(), host.size() * sizeof(float),
                                                                     strata::Device::cuda(0));
   expect_error([&] { model(on_gpu); }, "SimpleNet.fc1.weight is on cpu, input is on cuda:0");
-  expect_error([&] { strata::linear(on_gpu, model.fc1.weight); }, "SimpleNet.fc1.weight [32, 10] float32 cpu");
+  expect_error([&] { strata::linear(on_gpu, model.fc1.weight); },
+               "SimpleNet.fc1.weight [32, 10] float32 cpu");
 }
 
 TEST(ModuleErrors, ImplicitCopyIsRefusedWithTheFix) {
@@ -185,11 +212,32 @@ TEST(ModuleErrors, ImplicitCopyIsRefusedWithTheFix) {
 TEST(ModuleErrors, ModuleCalledThroughModuleRefNeedsTensorForward) {
   TwoInputs m;
   nn::Module& erased = m;
-  expect_error([&] { erased(strata::randn({1, 2})); }, "[TwoInputs] was called with one Tensor through a Module&");
+  expect_error(
+      [&] {
+        erased(strata::randn({1, 2}));
+      },
+      "[TwoInputs] was called with one Tensor through a Module&");
   EXPECT_EQ(m(strata::randn({1, 2}), strata::ones({1, 2})).shape(), strata::Shape({1, 2}));
 }
 
 TEST(ModuleErrors, ListingAMemberTwice) {
   Twice m;
   expect_error([&] { m.parameters(); }, "[Twice] lists the module `fc` a second time");
+}
+
+TEST(ModuleErrors, OptimizerGivenNoParameters) {
+  struct NoParams : nn::Module {
+    Tensor forward(const Tensor& x) { return x.relu(); }
+    std::string_view type_name() const override { return "NoParams"; }
+    std::string_view member_list() const override { return ""; }
+    void visit_members(nn::detail::MemberVisitor&) override {}
+    const void* object_begin() const override { return this; }
+    size_t object_size() const override { return sizeof(*this); }
+    std::unique_ptr<nn::Module> copy_module() const override { return nullptr; }
+    Tensor call_tensor(const Tensor& x) override { return nn::detail::call_forward(*this, x); }
+  } model;
+  expect_error([&] { strata::optim::SGD opt(model.parameters()); },
+               "[SGD] was given no parameters (1 group, all empty)");
+  expect_error([&] { strata::optim::Adam opt(model.parameters()); },
+               "did the model list its members in STRATA_MODULE");
 }

@@ -302,7 +302,9 @@ auto call_forward(M& module, Args&&... args) -> decltype(module.forward(std::for
 
 template <typename M>
 Tensor call_tensor(M& module, const Tensor& x) {
-  if constexpr (requires { { module.forward(x) } -> std::convertible_to<Tensor>; })
+  if constexpr (requires {
+                  { module.forward(x) } -> std::convertible_to<Tensor>;
+                })
     return call_forward(module, x);
   else
     fail_not_tensor_module(module.type_name());
@@ -313,34 +315,34 @@ Tensor call_tensor(M& module, const Tensor& x) {
 #define STRATA_DETAIL_VISIT_MEMBER(member) ::strata::nn::detail::visit_member(visitor, #member, member);
 
 // What every module class defines about itself; STRATA_MODULE and the containers use it.
-#define STRATA_DETAIL_MODULE_COMMON(Class, name)                                                            \
- public:                                                                                                    \
-  std::string_view type_name() const override { return name; }                                              \
-  const void* object_begin() const override { return static_cast<const void*>(this); }                      \
-  size_t object_size() const override { return sizeof(Class); }                                             \
-  std::unique_ptr<::strata::nn::Module> copy_module() const override {                                      \
-    return ::strata::nn::detail::copy_module(*this);                                                        \
-  }                                                                                                         \
-  /** A deep copy: own parameters and buffers, tied ones still tied. */                                    \
+#define STRATA_DETAIL_MODULE_COMMON(Class, name)                                       \
+ public:                                                                               \
+  std::string_view type_name() const override { return name; }                         \
+  const void* object_begin() const override { return static_cast<const void*>(this); } \
+  size_t object_size() const override { return sizeof(Class); }                        \
+  std::unique_ptr<::strata::nn::Module> copy_module() const override {                 \
+    return ::strata::nn::detail::copy_module(*this);                                   \
+  }                                                                                    \
+  /** A deep copy: own parameters and buffers, tied ones still tied. */                \
   Class clone() const { return ::strata::nn::detail::clone_module(*this); }
 
 /// Names a module's children, parameters and buffers (by their identifiers, in order) and gives
 /// the class its call operator (`model(x)` runs forward()) and `clone()`. Put it last in the
 /// class; it leaves the access at `public:`.
-#define STRATA_MODULE(Class, ...)                                                                           \
-  STRATA_DETAIL_MODULE_COMMON(Class, #Class)                                                                \
-  std::string_view member_list() const override { return "" #__VA_ARGS__; }                                 \
-  void visit_members([[maybe_unused]] ::strata::nn::detail::MemberVisitor& visitor) override {             \
-    STRATA_PP_FOR_EACH(STRATA_DETAIL_VISIT_MEMBER, __VA_ARGS__)                                              \
-  }                                                                                                         \
-  ::strata::Tensor call_tensor(const ::strata::Tensor& x) override {                                        \
-    return ::strata::nn::detail::call_tensor(*this, x);                                                     \
-  }                                                                                                         \
-  /** Runs forward() with these arguments (and the forward hooks). */                                        \
-  template <typename... StrataArgs, typename StrataSelf = Class>                                            \
-  auto operator()(StrataArgs&&... args)                                                                     \
-      ->decltype(static_cast<StrataSelf*>(this)->forward(std::forward<StrataArgs>(args)...)) {              \
-    return ::strata::nn::detail::call_forward(*this, std::forward<StrataArgs>(args)...);                    \
-  }                                                                                                         \
-                                                                                                            \
+#define STRATA_MODULE(Class, ...)                                                              \
+  STRATA_DETAIL_MODULE_COMMON(Class, #Class)                                                   \
+  std::string_view member_list() const override { return "" #__VA_ARGS__; }                    \
+  void visit_members([[maybe_unused]] ::strata::nn::detail::MemberVisitor& visitor) override { \
+    STRATA_PP_FOR_EACH(STRATA_DETAIL_VISIT_MEMBER, __VA_ARGS__)                                \
+  }                                                                                            \
+  ::strata::Tensor call_tensor(const ::strata::Tensor& x) override {                           \
+    return ::strata::nn::detail::call_tensor(*this, x);                                        \
+  }                                                                                            \
+  /** Runs forward() with these arguments (and the forward hooks). */                          \
+  template <typename... StrataArgs, typename StrataSelf = Class>                               \
+  auto operator()(StrataArgs&&... args)                                                        \
+      ->decltype(static_cast<StrataSelf*>(this)->forward(std::forward<StrataArgs>(args)...)) { \
+    return ::strata::nn::detail::call_forward(*this, std::forward<StrataArgs>(args)...);       \
+  }                                                                                            \
+                                                                                               \
  public:

@@ -20,7 +20,8 @@ namespace detail {
 
 template <typename T = Module>
 class ModuleList : public Module {
-  static_assert(std::is_base_of_v<Module, T>, "nn::ModuleList<T> holds modules: T must derive from nn::Module");
+  static_assert(std::is_base_of_v<Module, T>,
+                "nn::ModuleList<T> holds modules: T must derive from nn::Module");
 
  public:
   ModuleList() = default;
@@ -35,7 +36,8 @@ class ModuleList : public Module {
   template <typename U = T, typename... Args>
   U& emplace_back(Args&&... args) {
     static_assert(std::is_base_of_v<T, U>, "this ModuleList holds another module type");
-    return static_cast<U&>(store_.add(std::to_string(store_.size()), std::make_unique<U>(std::forward<Args>(args)...)));
+    return static_cast<U&>(
+        store_.add(std::to_string(store_.size()), std::make_unique<U>(std::forward<Args>(args)...)));
   }
 
   size_t size() const { return store_.size(); }
@@ -58,7 +60,8 @@ class ModuleList : public Module {
 
 template <typename T = Module>
 class ModuleDict : public Module {
-  static_assert(std::is_base_of_v<Module, T>, "nn::ModuleDict<T> holds modules: T must derive from nn::Module");
+  static_assert(std::is_base_of_v<Module, T>,
+                "nn::ModuleDict<T> holds modules: T must derive from nn::Module");
 
  public:
   ModuleDict() = default;

@@ -15,17 +15,19 @@ class Sequential : public Module {
   /// Takes ownership of each module (pass temporaries or std::move). A lone Sequential argument
   /// is a move, not nesting: nest it with push_back.
   template <typename... Ms>
-    requires(sizeof...(Ms) > 0 && !(sizeof...(Ms) == 1 && (std::is_same_v<std::decay_t<Ms>, Sequential> && ...)))
-  explicit Sequential(Ms&&... modules) {
+  requires(sizeof...(Ms) > 0 && !(sizeof...(Ms) == 1 && (std::is_same_v<std::decay_t<Ms>, Sequential> &&
+                                                         ...))) explicit Sequential(Ms&&... modules) {
     (push_back(std::forward<Ms>(modules)), ...);
   }
 
   /// Appends a module whose forward() takes one Tensor and returns one.
   template <typename M>
   Sequential& push_back(M&& module) {
-    static_assert(requires(std::decay_t<M>& m, const Tensor& x) {
-      { m(x) } -> std::convertible_to<Tensor>;
-    }, "nn::Sequential chains modules whose forward() takes one Tensor and returns one");
+    static_assert(
+        requires(std::decay_t<M> & m, const Tensor& x) {
+          { m(x) } -> std::convertible_to<Tensor>;
+        },
+        "nn::Sequential chains modules whose forward() takes one Tensor and returns one");
     store_.add(std::to_string(store_.size()), detail::own(std::forward<M>(module)));
     return *this;
   }

@@ -15,7 +15,8 @@ namespace strata::nn::detail {
 
 void structure_changed();
 [[noreturn]] void fail_index(std::string_view container, size_t index, size_t size);
-[[noreturn]] void fail_key(std::string_view container, std::string_view key, const std::vector<std::string>& keys);
+[[noreturn]] void fail_key(std::string_view container, std::string_view key,
+                           const std::vector<std::string>& keys);
 void check_key(std::string_view container, std::string_view key);
 
 class ModuleStore {
@@ -79,7 +80,8 @@ class ModuleStore {
 /// Moves a module (given as an rvalue) onto the heap.
 template <typename M>
 std::unique_ptr<Module> own(M&& module) {
-  static_assert(std::is_base_of_v<Module, std::decay_t<M>>, "nn containers hold modules (classes derived from nn::Module)");
+  static_assert(std::is_base_of_v<Module, std::decay_t<M>>,
+                "nn containers hold modules (classes derived from nn::Module)");
   static_assert(!std::is_lvalue_reference_v<M>,
                 "nn containers own their modules: pass a temporary, std::move(module), or module.clone()");
   return std::make_unique<std::decay_t<M>>(std::forward<M>(module));
