@@ -5,6 +5,7 @@
 #include "strata/nn/functional.h"
 #include "strata/nn/init.h"
 #include "strata/nn/linear.h"
+#include "strata/nn/loss.h"
 #include "strata/nn/module.h"
 #include "strata/nn/module_list.h"
 #include "strata/nn/parameter.h"

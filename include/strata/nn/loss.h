@@ -1,0 +1,103 @@
+#pragma once
+/// \file loss.h
+/// Losses as modules (`nn::CrossEntropyLoss loss_fn; loss_fn(logits, target)`), for code that
+/// keeps its criterion as an object, as PyTorch code often does. Each calls the function of the
+/// same name in nn::functional; a class weight is a buffer, so `to()` moves it and `state_dict()`
+/// saves it, as in PyTorch.
+#include "strata/nn/functional/loss.h"
+#include "strata/nn/module.h"
+
+namespace strata::nn {
+
+using functional::Reduction;
+
+#define STRATA_DETAIL_POINTWISE_LOSS(Class, call)                                    \
+  class Class : public Module {                                                      \
+   public:                                                                           \
+    explicit Class(Reduction reduction = Reduction::Mean) : reduction_(reduction) {} \
+    Tensor forward(const Tensor& input, const Tensor& target) { return call; }       \
+                                                                                     \
+   private:                                                                          \
+    Reduction reduction_;                                                            \
+    STRATA_MODULE(Class)                                                             \
+  };
+
+STRATA_DETAIL_POINTWISE_LOSS(MSELoss, functional::mse_loss(input, target, reduction_))
+STRATA_DETAIL_POINTWISE_LOSS(L1Loss, functional::l1_loss(input, target, reduction_))
+#undef STRATA_DETAIL_POINTWISE_LOSS
+
+class SmoothL1Loss : public Module {
+ public:
+  explicit SmoothL1Loss(Reduction reduction = Reduction::Mean, double beta = 1.0)
+      : reduction_(reduction), beta_(beta) {}
+  Tensor forward(const Tensor& input, const Tensor& target) {
+    return functional::smooth_l1_loss(input, target, reduction_, beta_);
+  }
+
+ private:
+  Reduction reduction_;
+  double beta_;
+  STRATA_MODULE(SmoothL1Loss)
+};
+
+class HuberLoss : public Module {
+ public:
+  explicit HuberLoss(Reduction reduction = Reduction::Mean, double delta = 1.0)
+      : reduction_(reduction), delta_(delta) {}
+  Tensor forward(const Tensor& input, const Tensor& target) {
+    return functional::huber_loss(input, target, reduction_, delta_);
+  }
+
+ private:
+  Reduction reduction_;
+  double delta_;
+  STRATA_MODULE(HuberLoss)
+};
+
+class CrossEntropyLoss : public Module {
+ public:
+  explicit CrossEntropyLoss(const functional::CrossEntropyOptions& options = {});
+  Tensor forward(const Tensor& input, const Tensor& target);
+  Buffer weight;  ///< the class weights, empty for none
+
+ private:
+  functional::CrossEntropyOptions options_;
+  STRATA_MODULE(CrossEntropyLoss, weight)
+};
+
+class NLLLoss : public Module {
+ public:
+  explicit NLLLoss(const functional::NLLLossOptions& options = {});
+  Tensor forward(const Tensor& log_probs, const Tensor& target);
+  Buffer weight;
+
+ private:
+  functional::NLLLossOptions options_;
+  STRATA_MODULE(NLLLoss, weight)
+};
+
+class BCELoss : public Module {
+ public:
+  explicit BCELoss(const Tensor& weight = {}, Reduction reduction = Reduction::Mean);
+  Tensor forward(const Tensor& input, const Tensor& target);
+  Buffer weight;
+
+ private:
+  Reduction reduction_;
+  STRATA_MODULE(BCELoss, weight)
+};
+
+class BCEWithLogitsLoss : public Module {
+ public:
+  explicit BCEWithLogitsLoss(const Tensor& weight = {}, Reduction reduction = Reduction::Mean,
+                             const Tensor& pos_weight = {});
+  Tensor forward(const Tensor& input, const Tensor& target);
+  Buffer weight;
+  Buffer pos_weight;
+
+ private:
+  Reduction reduction_;
+  STRATA_MODULE(BCEWithLogitsLoss, weight, pos_weight)
+};
+
+}  // namespace strata::nn
