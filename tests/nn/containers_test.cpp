@@ -2,6 +2,7 @@
 // gives them, ownership, calls through Module&, and the errors for bad indices and keys.
 #include <gtest/gtest.h>
 
+#include "nn/test_models.h"
 #include "strata/strata.h"
 #include "support/test_util.h"
 
@@ -9,29 +10,11 @@ namespace nn = strata::nn;
 using strata::Shape;
 using strata::Tensor;
 using strata::test::expect_error;
+using strata::test::Stack;
 
 namespace {
 
 std::vector<std::string> keys_of(const nn::Module& m) { return m.state_dict().keys(); }
-
-struct Stack : nn::Module {
-  nn::ModuleList<nn::Linear> layers;
-  nn::ModuleDict<> heads;
-  nn::ParameterList scales;
-  explicit Stack(int depth) {
-    for (int i = 0; i < depth; ++i) {
-      layers.emplace_back(4, 4);
-      scales.push_back(strata::ones({4}));
-    }
-    heads.insert("cls", nn::Linear(4, 3));
-    heads.insert("act", nn::Tanh());
-  }
-  Tensor forward(Tensor x) {
-    for (size_t i = 0; i < layers.size(); ++i) x = (layers[i](x) * scales[i]).relu();
-    return heads["cls"](heads["act"](x));
-  }
-  STRATA_MODULE(Stack, layers, heads, scales)
-};
 
 struct WithSequential : nn::Module {
   nn::Sequential body{nn::Linear(2, 3), nn::ReLU(), nn::Sequential(nn::Linear(3, 3), nn::Tanh())};

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "golden/golden_fixture.h"
+#include "nn/test_models.h"
 #include "strata/strata.h"
 #include "support/test_util.h"
 
@@ -74,28 +75,11 @@ TEST(LayersGolden, OutputsAndGradientsMatchPyTorch) {
   EXPECT_EQ(checked, 34);
 }
 
-namespace {
-struct Stack : nn::Module {
-  nn::ModuleList<nn::Linear> layers;
-  nn::ModuleDict<> heads;
-  nn::ParameterList scales;
-  explicit Stack(int depth) {
-    for (int i = 0; i < depth; ++i) {
-      layers.emplace_back(4, 4);
-      scales.push_back(strata::ones({4}));
-    }
-    heads.insert("cls", nn::Linear(4, 3));
-    heads.insert("act", nn::Tanh());
-  }
-  STRATA_MODULE(Stack, layers, heads, scales)
-};
-}  // namespace
-
 TEST(LayersGolden, StateDictNamesAreExactlyPyTorchs) {
   nn::Sequential nested(nn::Linear(2, 3), nn::ReLU(), nn::Sequential(nn::Linear(3, 3), nn::Tanh()));
   const Json& keys = fixture().at("state_dict_keys");
   EXPECT_EQ(nested.state_dict().keys(), keys.at("nested_sequential").get<std::vector<std::string>>());
-  EXPECT_EQ(Stack(3).state_dict().keys(), keys.at("stack3").get<std::vector<std::string>>());
+  EXPECT_EQ(strata::test::Stack(3).state_dict().keys(), keys.at("stack3").get<std::vector<std::string>>());
   std::ostringstream repr;
   repr << nested;
   EXPECT_EQ(repr.str(), lower_bools(fixture().at("reprs").at("nested_sequential").get<std::string>()));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/node.h"
+#include "nn/loss_test_util.h"
 #include "strata/nn/functional/loss.h"
 #include "support/test_util.h"
 
@@ -22,11 +23,6 @@ using namespace strata::test;
 using namespace strata::nn::functional;
 using Inputs = std::vector<Tensor>;
 
-const Reduction kReductions[] = {Reduction::None, Reduction::Mean, Reduction::Sum};
-
-Tensor f64(const std::vector<double>& v, const Shape& shape) {
-  return from_vector(v, shape, {.dtype = kFloat64});
-}
 Tensor labels(const std::vector<int64_t>& v, const Shape& shape) { return from_vector(v, shape); }
 Tensor labels(const std::vector<int64_t>& v) { return from_vector(v); }
 

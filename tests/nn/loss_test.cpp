@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/loss_test_util.h"
 #include "strata/nn/functional/loss.h"
 #include "support/test_util.h"
 
@@ -17,12 +18,6 @@ using namespace strata;
 using namespace strata::test;
 using namespace strata::nn::functional;
 using Inputs = std::vector<Tensor>;
-
-const Reduction kReductions[] = {Reduction::None, Reduction::Mean, Reduction::Sum};
-
-Tensor f64(const std::vector<double>& v, const Shape& shape) {
-  return from_vector(v, shape, {.dtype = kFloat64});
-}
 
 // Values in (0.05, 0.95): inside BCE's domain, away from its clamp.
 Tensor probability_leaf(const Shape& shape, uint64_t seed) {

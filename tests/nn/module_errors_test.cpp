@@ -6,12 +6,14 @@
 #include <memory>
 #include <vector>
 
+#include "nn/test_models.h"
 #include "strata/strata.h"
 #include "support/test_util.h"
 
 namespace nn = strata::nn;
 using strata::Tensor;
 using strata::test::expect_error;
+using strata::test::SimpleNet;
 
 namespace {
 
@@ -69,15 +71,6 @@ struct ParameterInForward : nn::Module {
     return fc(x) + bias;
   }
   STRATA_MODULE(ParameterInForward, fc)
-};
-
-struct SimpleNet : nn::Module {
-  nn::Linear fc1;
-  nn::ReLU relu;
-  nn::Linear fc2;
-  SimpleNet(int64_t in, int64_t hidden, int64_t out) : fc1(in, hidden), fc2(hidden, out) {}
-  Tensor forward(const Tensor& x) { return fc2(relu(fc1(x))); }
-  STRATA_MODULE(SimpleNet, fc1, relu, fc2)
 };
 
 struct WrongWidth : nn::Module {

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "nn/test_models.h"
 #include "strata/strata.h"
 #include "support/test_util.h"
 
@@ -10,17 +11,9 @@ namespace nn = strata::nn;
 using strata::Shape;
 using strata::Tensor;
 using strata::test::expect_error;
+using strata::test::SimpleNet;
 
 namespace {
-
-struct SimpleNet : nn::Module {
-  nn::Linear fc1;
-  nn::ReLU relu;
-  nn::Linear fc2;
-  SimpleNet(int64_t in, int64_t hidden, int64_t out) : fc1(in, hidden), fc2(hidden, out) {}
-  Tensor forward(const Tensor& x) { return fc2(relu(fc1(x))); }
-  STRATA_MODULE(SimpleNet, fc1, relu, fc2)
-};
 
 // A parameter listed after a child, buffers of both kinds, and an optional child.
 struct Block : nn::Module {

@@ -26,33 +26,24 @@ STRATA_DETAIL_POINTWISE_LOSS(MSELoss, functional::mse_loss(input, target, reduct
 STRATA_DETAIL_POINTWISE_LOSS(L1Loss, functional::l1_loss(input, target, reduction_))
 #undef STRATA_DETAIL_POINTWISE_LOSS
 
-class SmoothL1Loss : public Module {
- public:
-  explicit SmoothL1Loss(Reduction reduction = Reduction::Mean, double beta = 1.0)
-      : reduction_(reduction), beta_(beta) {}
-  Tensor forward(const Tensor& input, const Tensor& target) {
-    return functional::smooth_l1_loss(input, target, reduction_, beta_);
-  }
+#define STRATA_DETAIL_THRESHOLD_LOSS(Class, fn, param)                        \
+  class Class : public Module {                                               \
+   public:                                                                    \
+    explicit Class(Reduction reduction = Reduction::Mean, double param = 1.0) \
+        : reduction_(reduction), param##_(param) {}                           \
+    Tensor forward(const Tensor& input, const Tensor& target) {               \
+      return functional::fn(input, target, reduction_, param##_);             \
+    }                                                                         \
+                                                                              \
+   private:                                                                   \
+    Reduction reduction_;                                                     \
+    double param##_;                                                          \
+    STRATA_MODULE(Class)                                                      \
+  };
 
- private:
-  Reduction reduction_;
-  double beta_;
-  STRATA_MODULE(SmoothL1Loss)
-};
-
-class HuberLoss : public Module {
- public:
-  explicit HuberLoss(Reduction reduction = Reduction::Mean, double delta = 1.0)
-      : reduction_(reduction), delta_(delta) {}
-  Tensor forward(const Tensor& input, const Tensor& target) {
-    return functional::huber_loss(input, target, reduction_, delta_);
-  }
-
- private:
-  Reduction reduction_;
-  double delta_;
-  STRATA_MODULE(HuberLoss)
-};
+STRATA_DETAIL_THRESHOLD_LOSS(SmoothL1Loss, smooth_l1_loss, beta)
+STRATA_DETAIL_THRESHOLD_LOSS(HuberLoss, huber_loss, delta)
+#undef STRATA_DETAIL_THRESHOLD_LOSS
 
 class CrossEntropyLoss : public Module {
  public:
