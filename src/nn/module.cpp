@@ -1,5 +1,6 @@
 // nn::Module's life cycle and traversals: parameters, buffers, children and modules by dotted
 // name, all derived from the STRATA_MODULE lists each time (nothing cached but names).
+#include <algorithm>
 #include <unordered_set>
 
 #include "nn/module_internal.h"
@@ -16,32 +17,63 @@ std::string join_name(const std::string& prefix, std::string_view name) {
 
 Module& mut(const Module& m) { return const_cast<Module&>(m); }
 
-// Calls f(prefix, module) for `m` and every descendant, pre-order.
-template <typename F>
+// Calls f(prefix, module) for `m` and every descendant, pre-order. Without `Named` the prefixes
+// stay empty: parameters() runs every step (zero_grad) and should not build strings.
+template <bool Named, typename F>
 void walk_modules(Module& m, const std::string& prefix, F& f) {
   f(prefix, m);
   visit(
-      m, [&](std::string_view name, Module& child) { walk_modules(child, join_name(prefix, name), f); },
+      m,
+      [&](std::string_view name, Module& child) {
+        if constexpr (Named)
+          walk_modules<Named>(child, join_name(prefix, name), f);
+        else
+          walk_modules<Named>(child, prefix, f);
+      },
       ignore, ignore);
 }
 
-template <typename F>
+template <bool Named = true, typename F>
 void for_each_module(const Module& m, bool recurse, F f) {
   Module& root = mut(m);
   detail::ensure_bound(root);
   if (recurse)
-    walk_modules(root, std::string(), f);
+    walk_modules<Named>(root, std::string(), f);
   else
     f(std::string(), root);
 }
 
-// Named tensors of one kind, each distinct tensor once (the first name wins, like PyTorch).
-template <typename Kind>
+// Remembers which tensors were taken: a scan while few (no allocation per entry), a hash set
+// once a model has many.
+class SeenTensors {
+ public:
+  bool insert(const Tensor& t) {
+    const auto* impl = t.impl_ptr().get();
+    if (set_.empty()) {
+      if (std::find(few_.begin(), few_.end(), impl) != few_.end()) return false;
+      few_.push_back(impl);
+      if (few_.size() > 64) set_.insert(few_.begin(), few_.end());
+      return true;
+    }
+    return set_.insert(impl).second;
+  }
+
+ private:
+  std::vector<const strata::detail::TensorImpl*> few_;
+  std::unordered_set<const strata::detail::TensorImpl*> set_;
+};
+
+// Tensors of one kind, each distinct tensor once (the first name wins, like PyTorch).
+template <typename Kind, bool Named>
 std::vector<std::pair<std::string, Tensor>> named_tensors(const Module& m, bool recurse) {
   std::vector<std::pair<std::string, Tensor>> out;
-  std::unordered_set<const strata::detail::TensorImpl*> seen;
+  SeenTensors seen;
   auto take = [&](const std::string& prefix, std::string_view name, const Tensor& t) {
-    if (t.defined() && seen.insert(t.impl_ptr().get()).second) out.emplace_back(join_name(prefix, name), t);
+    if (!t.defined() || !seen.insert(t)) return;
+    if constexpr (Named)
+      out.emplace_back(join_name(prefix, name), t);
+    else
+      out.emplace_back(std::string(), t);
   };
   auto per_module = [&](const std::string& prefix, Module& module) {
     if constexpr (std::is_same_v<Kind, Parameter>)
@@ -50,7 +82,7 @@ std::vector<std::pair<std::string, Tensor>> named_tensors(const Module& m, bool 
     else
       visit(module, ignore, ignore, [&](std::string_view name, Buffer& b) { take(prefix, name, b); });
   };
-  for_each_module(m, recurse, per_module);
+  for_each_module<Named>(m, recurse, per_module);
   return out;
 }
 
@@ -110,13 +142,17 @@ const std::string& Module::path() const {
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurse) const {
-  return named_tensors<Parameter>(*this, recurse);
+  return named_tensors<Parameter, true>(*this, recurse);
 }
-std::vector<Tensor> Module::parameters(bool recurse) const { return values(named_parameters(recurse)); }
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  return values(named_tensors<Parameter, false>(*this, recurse));
+}
 std::vector<std::pair<std::string, Tensor>> Module::named_buffers(bool recurse) const {
-  return named_tensors<Buffer>(*this, recurse);
+  return named_tensors<Buffer, true>(*this, recurse);
 }
-std::vector<Tensor> Module::buffers(bool recurse) const { return values(named_buffers(recurse)); }
+std::vector<Tensor> Module::buffers(bool recurse) const {
+  return values(named_tensors<Buffer, false>(*this, recurse));
+}
 
 std::vector<std::pair<std::string, Module*>> Module::named_children() const {
   detail::ensure_bound(mut(*this));

@@ -96,8 +96,9 @@ void check_member_list(Module& m) {
   const Listed* before = nullptr;
   for (const Listed& l : listed)
     if (l.begin < stray.first && (!before || l.begin > before->begin)) before = &l;
+  // Before every listed member is where a base class's members sit: a derived module lists them too.
   const std::string where = before ? fmt::format("declared after `{}`", before->name)
-                                   : std::string("declared before the listed ones");
+                                   : std::string("declared before the listed ones, or in a base class");
   const std::string list = std::string(m.member_list());
   fail(
       "[{}] has an {} ({}) that STRATA_MODULE({}{}{}) does not list. An unlisted member is invisible to "

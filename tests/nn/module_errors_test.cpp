@@ -92,7 +92,40 @@ struct Twice : nn::Module {
   STRATA_MODULE(Twice, fc, fc)
 };
 
+struct Base : nn::Module {
+  nn::Linear a{2, 2};
+  Tensor forward(const Tensor& x) { return a(x); }
+  STRATA_MODULE(Base, a)
+};
+
+// A derived module's list names its base's members too; this one forgets `a`.
+struct DerivedForgetsBase : Base {
+  nn::Linear b{2, 2};
+  Tensor forward(const Tensor& x) { return b(a(x)); }
+  STRATA_MODULE(DerivedForgetsBase, b)
+};
+
+struct Derived : Base {
+  nn::Linear b{2, 2};
+  Tensor forward(const Tensor& x) { return b(a(x)); }
+  STRATA_MODULE(Derived, a, b)
+};
+
 }  // namespace
+
+TEST(ModuleErrors, DerivedModulesListTheirBasesMembers) {
+  DerivedForgetsBase forgot;
+  expect_error(
+      [&] {
+        forgot(strata::randn({1, 2}));
+      },
+      "[DerivedForgetsBase] has an nn::Linear member (declared before the listed ones, or in a base class)");
+  Derived ok;
+  EXPECT_EQ(ok(strata::randn({1, 2})).shape(), strata::Shape({1, 2}));
+  EXPECT_EQ(ok.state_dict().keys(), (std::vector<std::string>{"a.weight", "a.bias", "b.weight", "b.bias"}));
+  Derived copy = ok.clone();
+  EXPECT_TRUE(strata::equal(copy.b.weight, ok.b.weight));
+}
 
 TEST(ModuleErrors, ChildLeftOutOfTheListIsFoundAtFirstCall) {
   ForgotRelu model;
@@ -128,7 +161,8 @@ TEST(ModuleErrors, EmptyListWithAMember) {
       [&] {
         model(strata::randn({1, 4}));
       },
-      "[ForgotEverything] has an nn::Linear member (declared before the listed ones) that "
+      "[ForgotEverything] has an nn::Linear member (declared before the listed ones, or in a base class) "
+      "that "
       "STRATA_MODULE(ForgotEverything) does not list");
 }
 

@@ -20,6 +20,10 @@
 /// name the module path: a member the list leaves out (found at first use), a module kept in a
 /// std::vector / std::map / std::unique_ptr and called in forward(), a Parameter created in
 /// forward().
+///
+/// A module derived from another module lists the base's members in its own STRATA_MODULE too.
+/// Binding (the first use after any module moved) is not thread-safe: use a model from one thread
+/// at a time, or finish building it before sharing it.
 #include <concepts>
 #include <cstdint>
 #include <functional>
