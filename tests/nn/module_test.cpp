@@ -50,6 +50,16 @@ struct Shared : nn::Module {
   STRATA_MODULE(Shared, a, b)
 };
 
+// forward() may return anything; hooks then see an undefined output.
+struct TwoOutputs : nn::Module {
+  nn::Linear fc{2, 2};
+  std::pair<Tensor, Tensor> forward(const Tensor& x, double scale) {
+    Tensor y = fc(x) * scale;
+    return {y, y.relu()};
+  }
+  STRATA_MODULE(TwoOutputs, fc)
+};
+
 std::vector<std::string> names_of(const std::vector<std::pair<std::string, Tensor>>& named) {
   std::vector<std::string> out;
   for (const auto& [n, t] : named) out.push_back(n);
@@ -354,4 +364,18 @@ TEST(Module, AnomalyReportsNameTheModule) {
   strata::autograd::DetectAnomalyGuard anomaly;
   Tensor y = m(x);
   expect_error([&] { y.sum().backward(); }, "(op ran in Sqrt)");
+}
+
+TEST(Module, AnyForwardSignature) {
+  TwoOutputs m;
+  bool saw_undefined = false;
+  m.register_forward_hook([&](nn::Module&, std::span<const Tensor> in, const Tensor& out) {
+    saw_undefined = !out.defined() && in.size() == 1;  // the double is not a tensor input
+  });
+  auto [y, r] = m(strata::randn({3, 2}), 2.0);
+  EXPECT_EQ(r.shape(), Shape({3, 2}));
+  EXPECT_TRUE(saw_undefined);
+  const std::string table = strata::summary_string(m, strata::randn({3, 2}), 1.0);
+  EXPECT_NE(table.find("TwoOutputs"), std::string::npos);
+  EXPECT_NE(table.find("fc (Linear)"), std::string::npos);
 }
