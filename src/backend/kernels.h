@@ -72,8 +72,16 @@ struct Kernels {
   void (*arg_reduce)(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim,
                      bool is_max) = nullptr;
   void (*cumsum)(const Tensor& out, const Tensor& x, int64_t dim) = nullptr;
-  /// out[b] = a[b] @ b[b] for 3-d operands [B, M, K] x [B, K, N] -> [B, M, N] (any strides).
-  void (*bmm)(const Tensor& out, const Tensor& a, const Tensor& b) = nullptr;
+  /// out = softmax of x along dim (log_softmax when `log`); out and x of one shape and floating dtype.
+  void (*softmax)(const Tensor& out, const Tensor& x, int64_t dim, bool log) = nullptr;
+  /// grad_in = the gradient of softmax (log_softmax when `log`) along dim, from the forward output y
+  /// and its gradient g: y * (g - sum(g * y)), or g - exp(y) * sum(g). One shape and dtype.
+  void (*softmax_backward)(const Tensor& grad_in, const Tensor& g, const Tensor& y, int64_t dim,
+                           bool log) = nullptr;
+  /// out[b] = add[b] + a[b] @ b[b] for 3-d operands [B, M, K] x [B, K, N] -> [B, M, N], or 2-d ones
+  /// [M, K] x [K, N] -> [M, N] (any strides, stride 0 included). `add` is undefined for none, else
+  /// broadcast to out's shape (a bias [N] adds to every row).
+  void (*bmm)(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add) = nullptr;
   /// out = x.index_select(dim, index)
   void (*index_select)(const Tensor& out, const Tensor& x, int64_t dim, const Tensor& index) = nullptr;
   /// out[..., index[i], ...] += src[..., i, ...] along dim (out holds x already)

@@ -85,14 +85,17 @@ Tensor product(const char* op, const Tensor& a, const Tensor& b, const Shape& ou
   Tensor out = empty_tensor(out_shape, a.dtype(), a.device());
   if (out.numel() == 0) return out;
   const auto& k = backend::kernels(a.device(), op);
+  if (a.dim() == 2 && b.dim() == 2 && out.dim() == 2) {
+    k.bmm(out, a, b, Tensor());
+    return out;
+  }
   // [batch..., M, K] @ [K, N]: one [batch*M, K] @ [K, N] product when a's rows allow it.
   if (b.dim() == 2 && a.dim() > 2) {
     if (auto rs = merged_stride(a.shape(), a.strides(), 0, a.shape().size() - 1)) {
       int64_t rows = 1;
       for (int64_t d = 0; d < a.dim() - 1; ++d) rows *= a.shape()[d];
-      k.bmm(alias(out, {1, rows, N}, {0, N, 1}, 0),
-            alias(a, {1, rows, K}, {0, *rs, a.stride(-1)}, a.storage_offset()),
-            alias(b, {1, K, N}, {0, b.stride(0), b.stride(1)}, b.storage_offset()));
+      k.bmm(alias(out, {rows, N}, {N, 1}, 0), alias(a, {rows, K}, {*rs, a.stride(-1)}, a.storage_offset()), b,
+            Tensor());
       return out;
     }
   }
@@ -100,7 +103,8 @@ Tensor product(const char* op, const Tensor& a, const Tensor& b, const Shape& ou
   for (int64_t d = 0; d < a.dim() - 2; ++d) batch_a.push_back(a.shape()[d]);
   for (int64_t d = 0; d < b.dim() - 2; ++d) batch_b.push_back(b.shape()[d]);
   const Shape batch = broadcast_shapes(op, batch_a, batch_b);
-  k.bmm(alias(out, {batch.numel(), M, N}, {M * N, N, 1}, 0), operand_3d(a, batch), operand_3d(b, batch));
+  k.bmm(alias(out, {batch.numel(), M, N}, {M * N, N, 1}, 0), operand_3d(a, batch), operand_3d(b, batch),
+        Tensor());
   return out;
 }
 
@@ -174,6 +178,60 @@ Grads matmul_backward(const ProductSaved& s, const Grads& g) {
   return {ga, gb};
 }
 
+// ---- linear ----
+
+struct LinearSaved {
+  SavedTensor x, weight;
+  Shape product_shape;  // x's shape with in_features replaced by out_features (dropped for a 1-d weight)
+  Shape bias_shape;
+  bool weight_1d = false;
+  bool need_x = false, need_weight = false, need_bias = false;
+};
+
+// out = x @ weight^T + bias, so: grad_x = g @ weight, grad_weight = g^T @ x over all rows of x, and
+// grad_bias = g summed over every dim but the last. A 1-d weight ([in_features]) gives an output
+// without the feature dim: grad_x = g[..., None] * weight, grad_weight = g over rows @ x rows. (A
+// 0-d product plus a bias of shape [1] is broadcast to [1]; its gradient is summed back first.)
+Grads linear_backward(const LinearSaved& s, const Grads& g) {
+  Tensor gx, gw, gb;
+  if (s.need_x || s.need_weight) {
+    const Tensor go = reshape_to(sum_to(g[0], s.product_shape), s.product_shape);
+    const Tensor w = s.need_x ? s.weight.unpack("LinearBackward", "weight") : Tensor();
+    const Tensor x = s.need_weight ? s.x.unpack("LinearBackward", "input") : Tensor();
+    const bool w_1d = s.weight_1d;
+    if (s.need_x) gx = w_1d ? go.unsqueeze(-1) * w : matmul(go, w);
+    if (s.need_weight) {
+      const Tensor x_rows = x.dim() == 2 ? x : rows_of(x.dim() == 1 ? x.unsqueeze(0) : x);
+      const int64_t rows = x_rows.size(0);
+      gw =
+          w_1d ? matmul(reshape_to(go, {rows}), x_rows) : mm(reshape_to(go, {rows, go.size(-1)}).t(), x_rows);
+    }
+  }
+  if (s.need_bias) {
+    const Tensor& go = g[0];
+    if (go.dim() > 1 && s.bias_shape.size() == 1 && s.bias_shape[0] == go.size(-1)) {
+      Shape lead;
+      for (int64_t d = 0; d + 1 < go.dim(); ++d) lead.push_back(d);
+      gb = sum(go, lead);
+    } else {
+      gb = sum_to(go, s.bias_shape);
+    }
+  }
+  return {gx, gw, gb};
+}
+
+// x as the [rows, in_features] operand of the product, without an autograd link: a view when its
+// leading dims merge into one, else a contiguous copy.
+Tensor rows_operand(const Tensor& x, int64_t rows) {
+  if (x.dim() == 2) return x;
+  const int64_t k = x.size(-1);
+  if (auto rs = merged_stride(x.shape(), x.strides(), 0, x.shape().size() - 1))
+    return alias(x, {rows, k}, {*rs, x.stride(-1)}, x.storage_offset());
+  NoGradGuard no_grad;
+  const Tensor c = x.contiguous();
+  return alias(c, {rows, k}, {k, 1}, c.storage_offset());
+}
+
 }  // namespace
 
 void register_linalg_ops(std::vector<OpInfo>& ops) {
@@ -181,7 +239,7 @@ void register_linalg_ops(std::vector<OpInfo>& ops) {
   ops.push_back({"mm", true, reinterpret_cast<const void*>(&mm_backward), has_bmm, {}});
   ops.push_back({"bmm", true, reinterpret_cast<const void*>(&bmm_backward), has_bmm, {}});
   ops.push_back({"matmul", true, reinterpret_cast<const void*>(&matmul_backward), has_bmm, {}});
-  ops.push_back({"linear", true, nullptr, nullptr, "matmul add"});
+  ops.push_back({"linear", true, reinterpret_cast<const void*>(&linear_backward), has_bmm, {}});
 }
 
 }  // namespace ops
@@ -260,21 +318,53 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (x.dtype() != weight.dtype() || (bias.defined() && bias.dtype() != x.dtype()))
     fail("[linear] dtype mismatch: input {}, weight {}, bias {}: all need one dtype; convert with .to()",
          x.describe(), weight.describe(), bias.defined() ? bias.describe() : "none");
+  ops::check_operands("linear", x, weight);
   if (x.size(-1) != weight.size(-1))
     fail(
         "[linear] size mismatch: input {} has {} features (dim -1) but weight {} expects in_features = {} "
         "(dim -1)",
         x.describe(), x.size(-1), weight.describe(), weight.size(-1));
-  Tensor out = matmul(x, weight.t());
-  if (!bias.defined()) return out;
-  const Shape expected = weight.dim() == 2 ? Shape{weight.size(0)} : Shape{};
-  if (bias.dim() > 1 || (bias.numel() != 1 && !(bias.shape() == expected)))
-    fail("[linear] bias {} does not fit weight {}: expected a bias of shape {}", bias.describe(),
-         weight.describe(), expected.str());
-  if (!out.requires_grad() && !ops::needs_grad({&bias}) &&
-      ops::broadcast_shapes("linear", out, bias) == out.shape())
-    return out.add_(bias);  // out is ours alone: add in place, saving a pass and an allocation
-  return out + bias;
+  const bool w_1d = weight.dim() == 1;
+  if (bias.defined()) {
+    const Shape expected = w_1d ? Shape{} : Shape{weight.size(0)};
+    if (bias.dim() > 1 || (bias.numel() != 1 && !(bias.shape() == expected)))
+      fail("[linear] bias {} does not fit weight {}: expected a bias of shape {}", bias.describe(),
+           weight.describe(), expected.str());
+  }
+  // One product on views: x's rows (merged leading dims) @ weight^T (a transposed view), with the
+  // bias added by the kernel as it writes each row.
+  const int64_t k = x.size(-1), n = w_1d ? 1 : weight.size(0);
+  Shape product_shape = x.shape();
+  product_shape.resize(product_shape.size() - 1);
+  int64_t rows = 1;
+  for (int64_t d : product_shape) rows *= d;
+  if (!w_1d) product_shape.push_back(n);
+  // Only a 0-d product grows, to [1], with a bias of shape [1]; the element count never changes.
+  const Shape out_shape =
+      bias.defined() ? ops::broadcast_shapes("linear", product_shape, bias.shape()) : product_shape;
+  Tensor out = ops::empty_tensor(out_shape, x.dtype(), x.device());
+  if (out.numel() > 0) {
+    const Tensor w_t =
+        w_1d ? ops::alias(weight, {k, 1}, {weight.stride(0), 0}, weight.storage_offset())
+             : ops::alias(weight, {k, n}, {weight.stride(1), weight.stride(0)}, weight.storage_offset());
+    const Tensor out_rows = out.dim() == 2 ? out : ops::alias(out, {rows, n}, {n, 1}, 0);
+    backend::kernels(x.device(), "linear").bmm(out_rows, ops::rows_operand(x, rows), w_t, bias);
+  }
+  if (ops::needs_grad({&x, &weight, &bias})) {
+    ops::LinearSaved saved;
+    saved.product_shape = product_shape;
+    saved.weight_1d = w_1d;
+    saved.need_x = x.requires_grad();
+    saved.need_weight = weight.requires_grad();
+    saved.need_bias = bias.defined() && bias.requires_grad();
+    if (saved.need_weight)
+      saved.x = autograd::SavedTensor::input(x);  // each gradient reads the other operand
+    if (saved.need_x) saved.weight = autograd::SavedTensor::input(weight);
+    if (bias.defined()) saved.bias_shape = bias.shape();
+    ops::record<ops::LinearSaved>("LinearBackward", ops::linear_backward, std::move(saved),
+                                  {&x, &weight, &bias}, {&out});
+  }
+  return out;
 }
 
 Tensor Tensor::matmul(const Tensor& other) const { return strata::matmul(*this, other); }

@@ -2,11 +2,12 @@
 // that logits of any magnitude give finite results. Dtype rule: softmax and log_softmax need
 // floating point; logsumexp of integers or bools gives the default float dtype, as PyTorch.
 //
-// Each op is one autograd node whose forward is composed from primitives under NoGradGuard. Not
-// the fully composed `x - logsumexp(x)` graph: that graph saves several intermediates and
-// backpropagates through ~6 nodes, while the closed forms below save only the output and are
-// exactly the stable gradients (softmax: y (g - sum(g y)); log_softmax: g - exp(y) sum(g)). A fused
-// kernel can later replace the forward without touching the gradient.
+// Each op is one autograd node. softmax and log_softmax run one fused kernel forward and one
+// backward (they are the hot path of every classifier); logsumexp's forward is composed from
+// primitives under NoGradGuard. Not the fully composed `x - logsumexp(x)` graph: that graph saves
+// several intermediates and backpropagates through ~6 nodes, while the closed forms below save only
+// the output and are exactly the stable gradients (softmax: y (g - sum(g y)); log_softmax:
+// g - exp(y) sum(g)). Written with public ops they also serve double backward.
 #include <limits>
 
 #include "ops/reduce.h"
@@ -54,14 +55,31 @@ Tensor logsumexp_forward(const Tensor& x, const std::vector<bool>& mask, bool ke
 
 // ---- softmax / log_softmax ----
 
-Grads softmax_backward(const ExpNormSaved& s, const Grads& g) {
-  const Tensor y = s.out.unpack("SoftmaxBackward", "result");
-  return {y * (g[0] - sum(g[0] * y, s.dims, true))};
+struct SoftmaxSaved {
+  int64_t dim = 0;
+  Shape dims;  // {dim}, or {} for a 0-d input
+  SavedTensor out;
+};
+
+// The closed-form gradient through one fused kernel; the composed formula with public ops when a
+// graph of the gradient is wanted (create_graph), or when the operands would promote.
+Tensor softmax_grad(const char* node, const SoftmaxSaved& s, const Tensor& g, bool log_space) {
+  const Tensor y = s.out.unpack(node, "result");
+  if (is_grad_enabled() || g.dtype() != y.dtype() || g.device() != y.device()) {
+    if (log_space) return g - exp(y) * sum(g, s.dims, true);
+    return y * (g - sum(g * y, s.dims, true));
+  }
+  Tensor grad_in = empty_tensor(y.shape(), y.dtype(), y.device());
+  backend::kernels(y.device(), node).softmax_backward(grad_in, g, y, s.dim, log_space);
+  return grad_in;
 }
 
-Grads log_softmax_backward(const ExpNormSaved& s, const Grads& g) {
-  const Tensor y = s.out.unpack("LogSoftmaxBackward", "result");
-  return {g[0] - exp(y) * sum(g[0], s.dims, true)};
+Grads softmax_backward(const SoftmaxSaved& s, const Grads& g) {
+  return {softmax_grad("SoftmaxBackward", s, g[0], false)};
+}
+
+Grads log_softmax_backward(const SoftmaxSaved& s, const Grads& g) {
+  return {softmax_grad("LogSoftmaxBackward", s, g[0], true)};
 }
 
 Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log_space) {
@@ -70,24 +88,17 @@ Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log_spa
     fail("[{}] needs a floating-point tensor, got {}; convert with .to(strata::kFloat32)", name,
          x.describe());
   const int64_t d = wrap_dim(name, dim, x.dim());
-  const auto mask = reduced_mask(name, {d}, x.dim());
-  const Shape dims = mask_dims(mask);
-  Tensor out;
-  {
-    NoGradGuard no_grad;
-    // Unlike logsumexp, an all -inf group is not rescued: it gives NaN, as PyTorch's softmax.
-    const Tensor shifted = x - shift_of(name, x, mask);
-    if (log_space) {
-      out = shifted - log(sum(exp(shifted), dims, true));
-    } else {
-      const Tensor e = exp(shifted);
-      out = e / sum(e, dims, true);
-    }
-  }
+  const auto& kernels = backend::kernels(x.device(), name);
+  if (x.dtype() != kFloat32 && x.dtype() != kFloat64)
+    fail("[{}] is not implemented for dtype {}: {}; convert with .to(strata::kFloat32)", name,
+         dtype_name(x.dtype()), x.describe());
+  // An all -inf group gives NaN (unlike logsumexp, it is not rescued), as PyTorch's softmax.
+  Tensor out = empty_tensor(x.shape(), x.dtype(), x.device());
+  kernels.softmax(out, x, d, log_space);
   if (needs_grad({&x})) {
-    auto& s = record<ExpNormSaved>(log_space ? "LogSoftmaxBackward" : "SoftmaxBackward",
+    auto& s = record<SoftmaxSaved>(log_space ? "LogSoftmaxBackward" : "SoftmaxBackward",
                                    log_space ? log_softmax_backward : softmax_backward,
-                                   {dims, keepdim_shape(x.shape(), mask), {}, {}}, {&x}, {&out});
+                                   {d, x.dim() == 0 ? Shape{} : Shape{d}, {}}, {&x}, {&out});
     s.out = SavedTensor::output(out);
   }
   return out;
@@ -97,13 +108,18 @@ Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log_spa
 
 namespace reduction {
 void register_softmax_ops(std::vector<OpInfo>& ops) {
-  // Forwards are compositions of reductions and elementwise ops; the gradients are their own.
+  // logsumexp's forward is a composition of reductions and elementwise ops; its gradient is its own.
   auto has_parts = [](const backend::Kernels& k) {
     return k.reduce != nullptr && k.binary != nullptr && k.unary != nullptr && k.where != nullptr;
   };
+  // softmax and log_softmax run one kernel each way (the gradient's composed form is for create_graph).
+  auto has_softmax = [](const backend::Kernels& k) {
+    return k.softmax != nullptr && k.softmax_backward != nullptr && k.reduce != nullptr &&
+           k.binary != nullptr && k.unary != nullptr;
+  };
   ops.push_back({"logsumexp", true, reinterpret_cast<const void*>(&logsumexp_backward), has_parts, {}});
-  ops.push_back({"softmax", true, reinterpret_cast<const void*>(&softmax_backward), has_parts, {}});
-  ops.push_back({"log_softmax", true, reinterpret_cast<const void*>(&log_softmax_backward), has_parts, {}});
+  ops.push_back({"softmax", true, reinterpret_cast<const void*>(&softmax_backward), has_softmax, {}});
+  ops.push_back({"log_softmax", true, reinterpret_cast<const void*>(&log_softmax_backward), has_softmax, {}});
 }
 }  // namespace reduction
 

@@ -5,6 +5,7 @@
 // x86 a second copy of the tile loop compiled for AVX2+FMA is chosen at run time when the CPU has it. Skinny
 // products (one row or one column) skip packing and run as dot products / axpy.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -128,8 +129,8 @@ void pack_b(const Mat<const T>& B, int64_t kc, int64_t nc, T* dst) {
 // Writes (or adds, after the first K block) the valid rows x cols of an MR x NR tile into C.
 template <typename T, int MR, int NR>
 void store_tile(const Mat<T>& C, const T* tile, int64_t rows, int64_t cols, bool accumulate) {
-  if (rows == MR && cols == NR && C.cs == 1) {
-    for (int r = 0; r < MR; ++r) {
+  if (cols == NR && C.cs == 1) {
+    for (int64_t r = 0; r < rows; ++r) {
       T* c = C.p + r * C.rs;
       if (accumulate) {
         for (int j = 0; j < NR; ++j) c[j] += tile[r * NR + j];
@@ -146,13 +147,14 @@ void store_tile(const Mat<T>& C, const T* tile, int64_t rows, int64_t cols, bool
     }
 }
 
+// C = A @ B, or C += A @ B when `accumulate`.
 template <typename T>
 using GemmFn = void (*)(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, int64_t M, int64_t N,
-                        int64_t K);
+                        int64_t K, bool accumulate);
 
 template <typename T, int MR, int NR, TileFn<T> Tile>
 void gemm_blocked(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, int64_t M, int64_t N,
-                  int64_t K) {
+                  int64_t K, bool accumulate) {
   thread_local std::vector<T> a_buf, b_buf;
   alignas(64) T tile[MR * NR];
   // Row-major A is read in place (its rows are already contiguous in k); only a last panel with
@@ -177,7 +179,7 @@ void gemm_blocked(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C,
             else
               Tile(kc, ap + (ir - full) * kc, 1, MR, b_panel, tile);
             store_tile<T, MR, NR>({&C.at(ic + ir, jc + jr), C.rs, C.cs}, tile, std::min<int64_t>(MR, mc - ir),
-                                  std::min<int64_t>(NR, nc - jr), pc > 0);
+                                  std::min<int64_t>(NR, nc - jr), accumulate || pc > 0);
           }
         }
       }
@@ -200,7 +202,7 @@ GemmFn<T> pick_gemm() {
 
 // sum_k x[k * incx] * y[k * incy], with independent partial sums so the contiguous case vectorises.
 template <typename T>
-T dot(int64_t n, const T* x, int64_t incx, const T* y, int64_t incy) {
+[[gnu::always_inline]] inline T dot(int64_t n, const T* x, int64_t incx, const T* y, int64_t incy) {
   constexpr int kLanes = 8;
   T part[kLanes] = {};
   int64_t k = 0;
@@ -217,17 +219,20 @@ T dot(int64_t n, const T* x, int64_t incx, const T* y, int64_t incy) {
 // One row or one column: no reuse to exploit, so packing would only cost.
 template <typename T>
 void gemm_skinny(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, int64_t M, int64_t N,
-                 int64_t K) {
+                 int64_t K, bool accumulate) {
+  // C may hold garbage when not accumulating, so it is never read then (0 * NaN is NaN).
+  auto put = [accumulate](T& c, T v) { c = accumulate ? T(c + v) : v; };
   if (N == 1) {
-    for (int64_t i = 0; i < M; ++i) C.at(i, 0) = dot(K, &A.at(i, 0), A.cs, B.p, B.rs);
+    for (int64_t i = 0; i < M; ++i) put(C.at(i, 0), dot(K, &A.at(i, 0), A.cs, B.p, B.rs));
     return;
   }
   // M == 1: C row = sum_k A(0, k) * B row k, unless B's columns are the contiguous direction.
   if (B.rs == 1 && B.cs != 1) {
-    for (int64_t j = 0; j < N; ++j) C.at(0, j) = dot(K, A.p, A.cs, &B.at(0, j), B.rs);
+    for (int64_t j = 0; j < N; ++j) put(C.at(0, j), dot(K, A.p, A.cs, &B.at(0, j), B.rs));
     return;
   }
-  for (int64_t j = 0; j < N; ++j) C.at(0, j) = T(0);
+  if (!accumulate)
+    for (int64_t j = 0; j < N; ++j) C.at(0, j) = T(0);
   for (int64_t k = 0; k < K; ++k) {
     const T av = A.at(0, k);
     const T* b = &B.at(k, 0);
@@ -250,33 +255,190 @@ struct compute_type<T> {
   using type = std::make_unsigned_t<T>;
 };
 
+// Small products (a few thousand multiply-adds: small layers, their gradients) skip packing and
+// blocking, whose set-up would cost more than the arithmetic. Each row of C is built in strips of
+// vector registers that accumulate A(i, k) * B's row k over all k, read in place along contiguous
+// rows of B; strided rows of B are first copied to a contiguous scratch. When B's columns are
+// contiguous and C has few columns, dot products of A's rows with B's columns do better. C holds
+// its initial value (zero or the addend) and has contiguous rows.
+constexpr int64_t kSmallWork = 32 * 32 * 32;
+
+// c[0, NV * lanes) += sum_k a[k * a_ks] * b[k * ldb + (0, NV * lanes)], accumulating in registers.
+template <typename T, int NV, int VB>
+[[gnu::always_inline]] inline void row_strip(const T* a, int64_t a_ks, const T* b, int64_t ldb, int64_t K,
+                                             T* c) {
+  typedef T V __attribute__((vector_size(VB)));
+  constexpr int L = VB / static_cast<int>(sizeof(T));
+  V acc[NV];
+  for (int v = 0; v < NV; ++v) std::memcpy(&acc[v], c + v * L, VB);
+  for (int64_t k = 0; k < K; ++k) {
+    const V av = a[k * a_ks] - V{};  // a broadcast
+    for (int v = 0; v < NV; ++v) {
+      V bv;
+      std::memcpy(&bv, b + k * ldb + v * L, VB);
+      acc[v] += av * bv;
+    }
+  }
+  for (int v = 0; v < NV; ++v) std::memcpy(c + v * L, &acc[v], VB);
+}
+
+template <typename T, int VB>
+[[gnu::always_inline]] inline void gemm_small_body(const Mat<const T>& A, const Mat<const T>& B,
+                                                   T* __restrict C, int64_t ldc, int64_t M, int64_t N,
+                                                   int64_t K, T* scratch_b) {
+  constexpr int64_t L = VB / sizeof(T);  // lanes of a vector
+  // Rough instruction counts of the two forms.
+  const int64_t strip_cost = M * (K * ((N + L - 1) / L) * 2 + N % L * 2) + (B.cs != 1 ? 3 * K * N : 0);
+  const int64_t dot_cost = M * N * ((K + L - 1) / L * 2 + 8);
+  if (A.cs == 1 && B.rs == 1 && dot_cost < strip_cost) {
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] += dot(K, &A.at(i, 0), 1, &B.at(0, j), 1);
+    return;
+  }
+  const T* b = B.p;
+  int64_t ldb = B.rs;
+  if (B.cs != 1) {
+    if (B.rs == 1) {  // a transposed matrix: read its columns in order
+      for (int64_t j = 0; j < N; ++j) {
+        const T* src = B.p + j * B.cs;
+#pragma GCC unroll 4
+        for (int64_t k = 0; k < K; ++k) scratch_b[k * N + j] = src[k];
+      }
+    } else {
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < N; ++j) scratch_b[k * N + j] = B.at(k, j);
+    }
+    b = scratch_b;
+    ldb = N;
+  }
+  const int64_t full = N / L * L;
+  for (int64_t i = 0; i < M; ++i) {
+    const T* a = &A.at(i, 0);
+    T* c = C + i * ldc;
+    int64_t j = 0;
+    for (; j + 4 * L <= N; j += 4 * L) row_strip<T, 4, VB>(a, A.cs, b + j, ldb, K, c + j);
+    for (; j < full; j += L) row_strip<T, 1, VB>(a, A.cs, b + j, ldb, K, c + j);
+  }
+  if (full == N) return;
+  // The last r < L columns: copied once into a zero-padded K x L panel, they run as one more strip
+  // into a padded temporary that is then added to C's row.
+  const int64_t r = N - full;
+  T* panel = scratch_b + K * N;
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t jj = 0; jj < L; ++jj) panel[k * L + jj] = jj < r ? b[k * ldb + full + jj] : T(0);
+  for (int64_t i = 0; i < M; ++i) {
+    T tmp[L] = {};
+    row_strip<T, 1, VB>(&A.at(i, 0), A.cs, panel, L, K, tmp);
+    T* c = C + i * ldc + full;
+    for (int64_t jj = 0; jj < r; ++jj) c[jj] += tmp[jj];
+  }
+}
+
 template <typename T>
-void bmm_typed(const Tensor& out, const Tensor& a, const Tensor& b) {
+using SmallFn = void (*)(const Mat<const T>& A, const Mat<const T>& B, T* C, int64_t ldc, int64_t M,
+                         int64_t N, int64_t K, T* scratch_b);
+
+template <typename T>
+void gemm_small_generic(const Mat<const T>& A, const Mat<const T>& B, T* C, int64_t ldc, int64_t M, int64_t N,
+                        int64_t K, T* scratch_b) {
+  gemm_small_body<T, 16>(A, B, C, ldc, M, N, K, scratch_b);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+[[gnu::target("avx2,fma")]] void gemm_small_avx2_f32(const Mat<const float>& A, const Mat<const float>& B,
+                                                     float* C, int64_t ldc, int64_t M, int64_t N, int64_t K,
+                                                     float* scratch_b) {
+  gemm_small_body<float, 32>(A, B, C, ldc, M, N, K, scratch_b);
+}
+[[gnu::target("avx2,fma")]] void gemm_small_avx2_f64(const Mat<const double>& A, const Mat<const double>& B,
+                                                     double* C, int64_t ldc, int64_t M, int64_t N, int64_t K,
+                                                     double* scratch_b) {
+  gemm_small_body<double, 32>(A, B, C, ldc, M, N, K, scratch_b);
+}
+#endif
+
+template <typename T>
+SmallFn<T> pick_small() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (cpu_has_avx2_fma()) return &gemm_small_avx2_f32;
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (cpu_has_avx2_fma()) return &gemm_small_avx2_f64;
+  }
+#endif
+  return &gemm_small_generic<T>;
+}
+
+// C (+)= A @ B for a small product; a C with strided rows is computed in a scratch and copied.
+template <typename T>
+void gemm_small(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, int64_t M, int64_t N,
+                int64_t K, bool accumulate) {
+  static const SmallFn<T> body = pick_small<T>();
+  thread_local std::vector<T> b_buf, c_buf;
+  // Room for a contiguous copy of B and a padded panel of its last columns (32 bytes wide).
+  T* sb = scratch(b_buf, K * N + K * (32 / static_cast<int64_t>(sizeof(T))));
+  if (C.cs == 1) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i) std::fill_n(C.p + i * C.rs, N, T(0));
+    body(A, B, C.p, C.rs, M, N, K, sb);
+    return;
+  }
+  T* c = scratch(c_buf, M * N);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) c[i * N + j] = accumulate ? C.at(i, j) : T(0);
+  body(A, B, c, N, M, N, K, sb);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) C.at(i, j) = c[i * N + j];
+}
+
+// Strides of t as a [batch, rows, cols] operand of out's shape: t's dims right-aligned with out's,
+// 0 where t has no dim or size 1 (broadcast), and a 0 batch stride for 2-d operands.
+std::array<int64_t, 3> strides_3d(const Tensor& t, const Tensor& out) {
+  std::array<int64_t, 3> st{0, 0, 0};
+  const int64_t lead = out.dim() - t.dim(), shift = 3 - out.dim();
+  for (int64_t d = std::max<int64_t>(lead, 0); d < out.dim(); ++d)
+    if (t.shape()[d - lead] != 1) st[d + shift] = t.strides()[d - lead];
+  return st;
+}
+
+template <typename T>
+void bmm_typed(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add) {
   using U = typename compute_type<T>::type;
-  const int64_t batches = out.shape()[0], M = out.shape()[1], N = out.shape()[2], K = a.shape()[2];
+  const int64_t batches = out.dim() == 3 ? out.shape()[0] : 1;
+  const int64_t M = out.size(-2), N = out.size(-1), K = a.size(-1);
   static const GemmFn<U> gemm = pick_gemm<U>();
   const U* pa = reinterpret_cast<const U*>(a.data_ptr());
   const U* pb = reinterpret_cast<const U*>(b.data_ptr());
   U* pc = reinterpret_cast<U*>(out.data_ptr());
-  const Shape &sa = a.strides(), &sb = b.strides(), &sc = out.strides();
+  const auto sa = strides_3d(a, out), sb = strides_3d(b, out), sc = strides_3d(out, out);
+  const bool small = M * N * K <= kSmallWork;
   for (int64_t bi = 0; bi < batches; ++bi) {
     const Mat<const U> A{pa + bi * sa[0], sa[1], sa[2]};
     const Mat<const U> B{pb + bi * sb[0], sb[1], sb[2]};
     const Mat<U> C{pc + bi * sc[0], sc[1], sc[2]};
-    if (K == 0) {
+    if (add.defined()) {
+      const auto sd = strides_3d(add, out);
+      const U* pd = reinterpret_cast<const U*>(add.data_ptr()) + bi * sd[0];
       for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < N; ++j) C.at(i, j) = U(0);
+        for (int64_t j = 0; j < N; ++j) C.at(i, j) = pd[i * sd[1] + j * sd[2]];
+    }
+    if (K == 0) {
+      if (!add.defined())
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) C.at(i, j) = U(0);
     } else if (M == 1 || N == 1) {
-      gemm_skinny<U>(A, B, C, M, N, K);
+      gemm_skinny<U>(A, B, C, M, N, K, add.defined());
+    } else if (small) {
+      gemm_small<U>(A, B, C, M, N, K, add.defined());
     } else {
-      gemm(A, B, C, M, N, K);
+      gemm(A, B, C, M, N, K, add.defined());
     }
   }
 }
 
-void bmm(const Tensor& out, const Tensor& a, const Tensor& b) {
+void bmm(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add) {
   if (out.numel() == 0) return;
-  dispatch_numeric(out.dtype(), "bmm", [&]<typename T>() { bmm_typed<T>(out, a, b); });
+  dispatch_numeric(out.dtype(), "bmm", [&]<typename T>() { bmm_typed<T>(out, a, b, add); });
 }
 
 }  // namespace
