@@ -28,11 +28,18 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
          leaf->sizes.str());
   if (!leaf->grad) {
     // Keep the incoming tensor when nothing else refers to it; otherwise copy, so that a later
-    // in-place accumulation cannot change someone else's tensor.
-    const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1;
-    Tensor stored =
-        is_grad_enabled() ? g : (sole_owner && g.is_contiguous() ? g.detach() : g.detach().clone());
-    leaf->grad = stored.impl_ptr();
+    // in-place accumulation cannot change someone else's tensor. A fresh result of a backward
+    // function (the usual case) is adopted as it is, without even a new handle.
+    const auto& gi = g.impl();
+    const bool sole_owner = g.impl_ptr().use_count() == 1 && gi.storage.use_count() == 1;
+    if (is_grad_enabled()) {
+      leaf->grad = g.impl_ptr();
+    } else if (sole_owner && gi.contiguous && !gi.requires_grad && !gi.grad_fn && !gi.grad_accumulator &&
+               !gi.is_view && !gi.wrapped_number && !gi.name) {
+      leaf->grad = g.impl_ptr();
+    } else {
+      leaf->grad = (sole_owner && g.is_contiguous() ? g.detach() : g.detach().clone()).impl_ptr();
+    }
   } else if (is_grad_enabled()) {
     leaf->grad = (Tensor(leaf->grad) + g).impl_ptr();  // keep the graph for double backward
   } else {
@@ -83,10 +90,12 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   }
 
   // Dependency counts over the reachable graph. The output tensors own the graph, so every node
-  // stays alive for the whole run.
+  // stays alive for the whole run. The work lists are reserved once: a training step's graph has a
+  // dozen or two nodes.
   static std::atomic<uint64_t> epoch_counter{0};
   const uint64_t epoch = ++epoch_counter;
   std::vector<Node*> stack;
+  stack.reserve(32);
   auto visit = [&](Node* n) {
     if (n->visit_epoch == epoch) return;
     n->visit_epoch = epoch;
@@ -106,12 +115,10 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   }
 
   auto add_to_buffer = [](const Edge& e, Tensor g) {
-    auto& buf = e.node->input_buffer;
-    if (buf.empty()) buf.resize(e.node->num_outputs);
-    Tensor& slot = buf[e.input_nr];
+    Tensor& slot = e.node->input_buffer.slot(e.input_nr, e.node->num_outputs);
     slot = slot.defined() ? slot + g : std::move(g);
   };
-  std::vector<Node*> ready;
+  std::vector<Node*>& ready = stack;  // empty again
   for (size_t i = 0; i < roots.size(); ++i) add_to_buffer(roots[i], root_grads[i]);
   for (auto& e : roots)
     if (e.node->dependencies == 0 && std::find(ready.begin(), ready.end(), e.node.get()) == ready.end())
@@ -124,12 +131,13 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
     ~Restore() { set_grad_enabled(mode); }
   } restore{previous_mode};
 
+  const bool anomaly = is_anomaly_enabled();
+  std::vector<Tensor> grads;  // reused by every node
+  grads.reserve(4);
   while (!ready.empty()) {
     Node* node = ready.back();
     ready.pop_back();
-    std::vector<Tensor> grads = std::move(node->input_buffer);
-    node->input_buffer = {};
-    grads.resize(node->num_outputs);
+    node->input_buffer.take(grads, node->num_outputs);
     for (auto& [slot, hook] : node->pre_hooks) {
       if (!grads[slot].defined()) continue;
       Tensor replaced = hook(grads[slot]);
@@ -148,7 +156,8 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
     const bool skip = !any_grad || (captured != nullptr && dynamic_cast<AccumulateGrad*>(node) != nullptr);
     std::vector<Tensor> input_grads;
     if (!skip) input_grads = node->apply(std::move(grads));
-    if (is_anomaly_enabled()) {
+    grads.clear();  // the output gradients die here unless the node kept them
+    if (anomaly) {
       for (size_t i = 0; i < input_grads.size(); ++i) {
         if (has_non_finite(input_grads[i]))
           fail("[anomaly] {} returned nan or inf in its gradient for input {}{}", node->name(), i,

@@ -50,7 +50,8 @@ enum class UnaryOp : uint8_t {
   Erf,
   LogicalNot,
 };
-enum class ReduceOp : uint8_t { Sum, Prod, Max, Min };
+/// Mean is the sum divided by the group size in the accumulator's precision (floating dtypes only).
+enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min };
 
 struct Kernels {
   /// dst[i] = convert(src[i]); src is already broadcast to dst's shape (stride 0 dims allowed).

@@ -173,7 +173,7 @@ template Tensor from_vector(const std::vector<BFloat16>&, const Shape&, const Te
 Tensor tensor(const Scalar& value, const TensorOptions& o) { return full({}, value, o); }
 
 Tensor from_blob(void* data, const Shape& shape, DType dtype, Device device) {
-  auto impl = std::make_shared<strata::detail::TensorImpl>();
+  auto impl = ops::new_impl();
   impl->storage = std::make_shared<strata::detail::Storage>(
       data, static_cast<size_t>(shape.numel()) * element_size(dtype), device);
   impl->dtype = dtype;

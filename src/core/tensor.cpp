@@ -64,7 +64,7 @@ std::string Tensor::describe() const {
 namespace {
 template <typename T>
 Tensor wrap_buffer(T* data, const Shape& shape) {
-  auto impl = std::make_shared<detail::TensorImpl>();
+  auto impl = ops::new_impl();
   impl->storage =
       std::make_shared<detail::Storage>(static_cast<void*>(data), shape.numel() * sizeof(T), Device::cpu());
   impl->dtype = dtype_of_v<T>;
@@ -137,7 +137,7 @@ Tensor& Tensor::fill_(const Scalar& value) {
 Tensor& Tensor::zero_() { return fill_(0); }
 
 Tensor Tensor::detach() const {
-  auto impl = std::make_shared<detail::TensorImpl>();
+  auto impl = ops::new_impl();
   impl->storage = this->impl().storage;
   impl->dtype = dtype();
   impl->name = this->impl().name;

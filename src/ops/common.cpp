@@ -1,9 +1,15 @@
 #include "ops/common.h"
 
+#include <array>
+
 namespace strata::ops {
 
+std::shared_ptr<detail::TensorImpl> new_impl() {
+  return std::allocate_shared<detail::TensorImpl>(backend::cpu::SmallAllocator<detail::TensorImpl>());
+}
+
 Tensor empty_tensor(const Shape& shape, DType dtype, Device device) {
-  auto impl = std::make_shared<detail::TensorImpl>();
+  auto impl = new_impl();
   impl->sizes = shape;
   impl->strides.resize(shape.size());
   int64_t n = 1, running = 1;  // running: the strides contiguous_strides() gives
@@ -15,13 +21,14 @@ Tensor empty_tensor(const Shape& shape, DType dtype, Device device) {
   }
   impl->numel = n;
   impl->contiguous = true;
-  impl->storage = std::make_shared<detail::Storage>(static_cast<size_t>(n) * element_size(dtype), device);
+  impl->storage = std::allocate_shared<detail::Storage>(backend::cpu::SmallAllocator<detail::Storage>(),
+                                                        static_cast<size_t>(n) * element_size(dtype), device);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
 
 Tensor alias(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t offset) {
-  auto impl = std::make_shared<detail::TensorImpl>();
+  auto impl = new_impl();
   impl->storage = t.impl().storage;
   impl->dtype = t.dtype();
   impl->is_view = true;
@@ -30,12 +37,10 @@ Tensor alias(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t 
   return Tensor(std::move(impl));
 }
 
-int64_t wrap_dim(std::string_view op, int64_t dim, int64_t ndim) {
-  const int64_t n = std::max<int64_t>(ndim, 1);  // a 0-d tensor accepts dim 0 and -1, as PyTorch
-  if (dim < -n || dim >= n)
-    fail("[{}] dim {} is out of range for a tensor with {} dims (expected a dim in [{}, {}])", op, dim, ndim,
-         -n, n - 1);
-  return dim < 0 ? dim + n : dim;
+void throw_dim_out_of_range(std::string_view op, int64_t dim, int64_t ndim) {
+  const int64_t n = std::max<int64_t>(ndim, 1);
+  fail("[{}] dim {} is out of range for a tensor with {} dims (expected a dim in [{}, {}])", op, dim, ndim,
+       -n, n - 1);
 }
 
 Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
@@ -106,7 +111,7 @@ DType result_type(const Tensor& a, const Tensor& b) {
   return combine(dim_t, has_dim, weak, has_zero || has_wrapped);
 }
 
-void check_same_device(std::string_view op, std::initializer_list<const Tensor*> tensors) {
+void throw_device_mismatch(std::string_view op, std::initializer_list<const Tensor*> tensors) {
   const Tensor* first = nullptr;
   for (const Tensor* t : tensors) {
     if (!t->defined()) continue;
@@ -119,17 +124,39 @@ void check_same_device(std::string_view op, std::initializer_list<const Tensor*>
           op, first->describe(), first->device().str(), t->describe(), t->device().str());
     }
   }
+  fail("[{}] expected all tensors on one device", op);
 }
 
-void check_defined(std::string_view op, std::initializer_list<const Tensor*> tensors) {
+void throw_undefined(std::string_view op, std::initializer_list<const Tensor*> tensors) {
   int i = 0;
   for (const Tensor* t : tensors) {
     if (!t->defined()) fail("[{}] operand {} is an undefined tensor (default-constructed Tensor())", op, i);
     ++i;
   }
+  fail("[{}] an operand is an undefined tensor", op);
 }
 
-Tensor cast(const Tensor& t, DType dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
+Tensor cast(const Tensor& t, DType dtype) {
+  if (t.dtype() == dtype) return t;
+  if (!t.impl().wrapped_number) return t.to(dtype);
+  // A wrapped number (the 2 in `x * 2`) is converted to the other operand's dtype by every op it
+  // takes part in, usually the same few numbers every step. Wrapped numbers are never written, so
+  // the converted copy of one can be reused for as long as the cache holds the number itself (which
+  // also keeps its address from being reused). The copy is marked wrapped too: nobody writes it.
+  struct Entry {
+    Tensor from;
+    DType dtype = kFloat32;
+    Tensor to;
+  };
+  thread_local std::array<Entry, 8> cache;
+  thread_local size_t next = 0;
+  for (const Entry& e : cache)
+    if (e.from.impl_ptr() == t.impl_ptr() && e.dtype == dtype) return e.to;
+  Tensor converted = t.to(dtype);
+  converted.impl().wrapped_number = true;
+  cache[next++ % cache.size()] = {t, dtype, converted};
+  return converted;
+}
 
 std::string describe_all(std::initializer_list<const Tensor*> tensors) {
   std::string s;

@@ -182,22 +182,68 @@ Grads matmul_backward(const ProductSaved& s, const Grads& g) {
 
 struct LinearSaved {
   SavedTensor x, weight;
+  Shape x_shape;
   Shape product_shape;  // x's shape with in_features replaced by out_features (dropped for a 1-d weight)
   Shape bias_shape;
+  DType dtype = kFloat32;
   bool weight_1d = false;
   bool need_x = false, need_weight = false, need_bias = false;
 };
+
+// x as the [rows, in_features] operand of the product, without an autograd link: a view when its
+// leading dims merge into one, else a contiguous copy.
+Tensor rows_operand(const Tensor& x, int64_t rows) {
+  if (x.dim() == 2) return x;
+  const int64_t k = x.size(-1);
+  if (auto rs = merged_stride(x.shape(), x.strides(), 0, x.shape().size() - 1))
+    return alias(x, {rows, k}, {*rs, x.stride(-1)}, x.storage_offset());
+  NoGradGuard no_grad;
+  const Tensor c = x.contiguous();
+  return alias(c, {rows, k}, {k, 1}, c.storage_offset());
+}
+
+// The gradients of linear_backward straight from the kernels, for a backward that records nothing
+// (the common case): the same two products and one sum, without the checks, views and nodes of
+// the public ops. For a 2-d weight and an output gradient of the product's shape and dtype.
+Grads linear_backward_kernels(const LinearSaved& s, const Tensor& go, const Tensor& w, const Tensor& x) {
+  const auto& kernels = backend::kernels(go.device(), "LinearBackward");
+  const int64_t n = s.product_shape.back(), k = s.x_shape.back();
+  int64_t rows = 1;
+  for (size_t d = 0; d + 1 < s.product_shape.size(); ++d) rows *= s.product_shape[d];
+  const Tensor g_rows = rows_operand(go, rows);
+  Tensor gx, gw, gb;
+  if (s.need_x) {  // g @ weight
+    gx = empty_tensor(s.x_shape, s.dtype, go.device());
+    if (gx.numel() > 0)
+      kernels.bmm(gx.dim() == 2 ? gx : alias(gx, {rows, k}, {k, 1}, 0), g_rows, w, Tensor());
+  }
+  if (s.need_weight) {  // g^T @ x, over all rows
+    gw = empty_tensor({n, k}, s.dtype, go.device());
+    if (gw.numel() > 0)
+      kernels.bmm(gw, alias(g_rows, {n, rows}, {g_rows.stride(1), g_rows.stride(0)}, g_rows.storage_offset()),
+                  rows_operand(x, rows), Tensor());
+  }
+  if (s.need_bias) {  // g summed over its rows
+    gb = empty_tensor({n}, s.dtype, go.device());
+    if (gb.numel() > 0) kernels.reduce(backend::ReduceOp::Sum, alias(gb, {1, n}, {n, 1}, 0), g_rows);
+  }
+  return {gx, gw, gb};
+}
 
 // out = x @ weight^T + bias, so: grad_x = g @ weight, grad_weight = g^T @ x over all rows of x, and
 // grad_bias = g summed over every dim but the last. A 1-d weight ([in_features]) gives an output
 // without the feature dim: grad_x = g[..., None] * weight, grad_weight = g over rows @ x rows. (A
 // 0-d product plus a bias of shape [1] is broadcast to [1]; its gradient is summed back first.)
+// Written with public ops, so that a create_graph backward can differentiate it.
 Grads linear_backward(const LinearSaved& s, const Grads& g) {
+  const Tensor w = s.need_x ? s.weight.unpack("LinearBackward", "weight") : Tensor();
+  const Tensor x = s.need_weight ? s.x.unpack("LinearBackward", "input") : Tensor();
+  if (!is_grad_enabled() && !s.weight_1d && g[0].shape() == s.product_shape && g[0].dtype() == s.dtype &&
+      (!s.need_bias || s.bias_shape == Shape{s.product_shape.back()}))
+    return linear_backward_kernels(s, g[0], w, x);
   Tensor gx, gw, gb;
   if (s.need_x || s.need_weight) {
     const Tensor go = reshape_to(sum_to(g[0], s.product_shape), s.product_shape);
-    const Tensor w = s.need_x ? s.weight.unpack("LinearBackward", "weight") : Tensor();
-    const Tensor x = s.need_weight ? s.x.unpack("LinearBackward", "input") : Tensor();
     const bool w_1d = s.weight_1d;
     if (s.need_x) gx = w_1d ? go.unsqueeze(-1) * w : matmul(go, w);
     if (s.need_weight) {
@@ -218,18 +264,6 @@ Grads linear_backward(const LinearSaved& s, const Grads& g) {
     }
   }
   return {gx, gw, gb};
-}
-
-// x as the [rows, in_features] operand of the product, without an autograd link: a view when its
-// leading dims merge into one, else a contiguous copy.
-Tensor rows_operand(const Tensor& x, int64_t rows) {
-  if (x.dim() == 2) return x;
-  const int64_t k = x.size(-1);
-  if (auto rs = merged_stride(x.shape(), x.strides(), 0, x.shape().size() - 1))
-    return alias(x, {rows, k}, {*rs, x.stride(-1)}, x.storage_offset());
-  NoGradGuard no_grad;
-  const Tensor c = x.contiguous();
-  return alias(c, {rows, k}, {k, 1}, c.storage_offset());
 }
 
 }  // namespace
@@ -352,7 +386,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   }
   if (ops::needs_grad({&x, &weight, &bias})) {
     ops::LinearSaved saved;
+    saved.x_shape = x.shape();
     saved.product_shape = product_shape;
+    saved.dtype = x.dtype();
     saved.weight_1d = w_1d;
     saved.need_x = x.requires_grad();
     saved.need_weight = weight.requires_grad();

@@ -129,12 +129,9 @@ Tensor reduce_checked_sum(std::string_view name, const Tensor& x, const Shape& d
   } else if (is_integral(dtype, true)) {
     dtype = kInt64;
   }
-  Tensor out = reduce_keep(name, backend::ReduceOp::Sum, x, mask, dtype);
+  // The kernel divides a mean's sum by the count (n == 0 gives nan, as PyTorch).
+  Tensor out = reduce_keep(name, is_mean ? backend::ReduceOp::Mean : backend::ReduceOp::Sum, x, mask, dtype);
   const double scale = is_mean ? 1.0 / static_cast<double>(reduced_count(x.shape(), mask)) : 1.0;
-  if (is_mean) {
-    NoGradGuard no_grad;
-    out.mul_(scale);  // n == 0 gives nan, as PyTorch
-  }
   Tensor result = drop_reduced(out, final_shape(x.shape(), mask, keepdim));
   if (needs_grad({&x}))
     record<ReduceSaved>(is_mean ? "MeanBackward" : "SumBackward", sum_backward,

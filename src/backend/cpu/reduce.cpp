@@ -40,8 +40,61 @@ A highest() {
     return std::numeric_limits<A>::max();
 }
 
-template <typename T, typename Acc, typename F>
-void reduce_into(const Tensor& out, const Tensor& x, Acc init, F combine) {
+// Writes v converted to out's dtype: the input's, or int64 for sums of integers and bools.
+template <typename T, typename Acc>
+void store(const Tensor& out, int64_t i, Acc v) {
+  if (out.dtype() == dtype_of_v<T>)
+    static_cast<T*>(out.data_ptr())[i] = static_cast<T>(v);
+  else
+    static_cast<int64_t*>(out.data_ptr())[i] = static_cast<int64_t>(v);
+}
+
+constexpr int64_t kMaxBlockColumns = 1024;
+
+// The common small case without a loop plan or scratch tensors: contiguous x and out whose
+// reduced dims form one leading or one trailing block once size-1 dims are set aside. x is then an
+// [outer, inner] matrix reduced down its columns (leading block) or along its rows (trailing
+// block, or all dims, or none). Returns false when the layout is not of that kind.
+template <typename T, typename Acc, typename F, typename Finish>
+bool reduce_blocks(const Tensor& out, const Tensor& x, Acc init, F combine, Finish finish) {
+  if (!x.is_contiguous() || !out.is_contiguous() || x.dim() != out.dim()) return false;
+  if (out.dtype() != dtype_of_v<T> && out.dtype() != kInt64) return false;
+  int64_t reduced = 1, kept = 1;
+  int changes = 0;
+  bool first_reduced = false, any = false, prev_reduced = false;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    const int64_t n = x.shape()[d];
+    if (n == 1) continue;
+    const bool r = out.shape()[d] == 1;
+    if (!any) first_reduced = r;
+    if (any && r != prev_reduced) ++changes;
+    any = true;
+    prev_reduced = r;
+    (r ? reduced : kept) *= n;
+  }
+  if (changes > 1) return false;
+  const T* v = static_cast<const T*>(x.data_ptr());
+  if (changes == 1 && first_reduced) {  // out[j] = reduction over i of x[i, j]
+    if (kept > kMaxBlockColumns) return false;
+    Acc acc[kMaxBlockColumns];
+    for (int64_t j = 0; j < kept; ++j) acc[j] = init;
+    for (int64_t i = 0; i < reduced; ++i, v += kept)
+      for (int64_t j = 0; j < kept; ++j) acc[j] = combine(acc[j], static_cast<Acc>(v[j]));
+    for (int64_t j = 0; j < kept; ++j) store<T>(out, j, finish(acc[j]));
+    return true;
+  }
+  // out[i] = reduction over j of x[i, j] (with no reduced dim, each x[i] combined with init).
+  for (int64_t i = 0; i < kept; ++i, v += reduced) {
+    Acc a = init;
+    for (int64_t j = 0; j < reduced; ++j) a = combine(a, static_cast<Acc>(v[j]));
+    store<T>(out, i, finish(a));
+  }
+  return true;
+}
+
+template <typename T, typename Acc, typename F, typename Finish>
+void reduce_into(const Tensor& out, const Tensor& x, Acc init, F combine, Finish finish) {
+  if (reduce_blocks<T>(out, x, init, combine, finish)) return;
   // acc has out's shape; viewed over x's shape with stride 0 on the reduced dims.
   std::vector<Acc> acc(static_cast<size_t>(out.numel()), init);
   Tensor acc_view = from_blob(acc.data(), out.shape(), dtype_of_v<Acc>);
@@ -63,25 +116,40 @@ void reduce_into(const Tensor& out, const Tensor& x, Acc init, F combine) {
                         a[i * s[0]] = combine(a[i * s[0]], static_cast<Acc>(v[i * s[1]]));
                     }
                   });
+  for (Acc& a : acc) a = finish(a);
   cpu_kernels().copy(out, acc_view);
 }
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& x) {
   dispatch_all(x.dtype(), "reduce", [&]<typename T>() {
     using A = std::conditional_t<std::is_same_v<T, bool>, int64_t, acc_t<T>>;
+    const auto same = [](A a) { return a; };
     switch (op) {
       case ReduceOp::Sum:
-        return reduce_into<T, A>(out, x, A(0), [](A a, A b) { return a + b; });
+        return reduce_into<T, A>(
+            out, x, A(0), [](A a, A b) { return a + b; }, same);
+      case ReduceOp::Mean:
+        if constexpr (std::is_floating_point_v<A>) {
+          // The sum divided in the accumulator's precision; 0 / 0 is NaN for an empty group.
+          const A count = out.numel() == 0 ? A(1) : static_cast<A>(x.numel() / out.numel());
+          return reduce_into<T, A>(
+              out, x, A(0), [](A a, A b) { return a + b; }, [count](A a) { return a / count; });
+        } else {
+          unsupported_dtype(x.dtype(), "mean");
+        }
       case ReduceOp::Prod:
-        return reduce_into<T, A>(out, x, A(1), [](A a, A b) { return a * b; });
+        return reduce_into<T, A>(
+            out, x, A(1), [](A a, A b) { return a * b; }, same);
       case ReduceOp::Max:
-        return reduce_into<T, A>(out, x, lowest<A>(), [](A a, A b) {
-          return nan_value(a) || nan_value(b) ? (nan_value(a) ? a : b) : (b > a ? b : a);
-        });
+        return reduce_into<T, A>(
+            out, x, lowest<A>(),
+            [](A a, A b) { return nan_value(a) || nan_value(b) ? (nan_value(a) ? a : b) : (b > a ? b : a); },
+            same);
       case ReduceOp::Min:
-        return reduce_into<T, A>(out, x, highest<A>(), [](A a, A b) {
-          return nan_value(a) || nan_value(b) ? (nan_value(a) ? a : b) : (b < a ? b : a);
-        });
+        return reduce_into<T, A>(
+            out, x, highest<A>(),
+            [](A a, A b) { return nan_value(a) || nan_value(b) ? (nan_value(a) ? a : b) : (b < a ? b : a); },
+            same);
     }
   });
 }
