@@ -11,6 +11,8 @@
 namespace strata {
 namespace ops {
 
+Tensor wrapped_scalar(const Scalar& v);  // binary.cpp
+
 namespace reduction {
 
 std::vector<bool> reduced_mask(std::string_view op, const Shape& dims, int64_t ndim) {
@@ -84,7 +86,21 @@ struct ReduceSaved {
   SavedTensor x, out;
 };
 
+// The gradient broadcast back over the reduced dims: a stride-0 view of it (times 1/n for mean).
 Grads sum_backward(const ReduceSaved& s, const Grads& g) {
+  if (!is_grad_enabled() && g[0].is_contiguous() && g[0].dtype() == s.in_dtype &&
+      g[0].numel() == s.keep_shape.numel()) {
+    // Nothing to record: the view straight from the strides, the scaling by one kernel call.
+    Shape strides = contiguous_strides(s.keep_shape);
+    for (size_t d = 0; d < strides.size(); ++d)
+      if (s.keep_shape[d] == 1) strides[d] = 0;
+    const Tensor expanded = alias(g[0], s.in_shape, strides, g[0].storage_offset());
+    if (s.scale == 1.0) return {expanded};
+    Tensor out = empty_tensor(s.in_shape, s.in_dtype, g[0].device());
+    backend::kernels(out.device(), "MeanBackward")
+        .binary(backend::BinaryOp::Mul, out, expanded, cast(wrapped_scalar(s.scale), s.in_dtype), 1);
+    return {out};
+  }
   Tensor gk = g[0].reshape(s.keep_shape);
   if (s.scale != 1.0) gk = gk * s.scale;
   return {cast(gk.expand(s.in_shape), s.in_dtype)};

@@ -8,12 +8,10 @@
 #include "backend/cpu/allocator.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <new>
-#include <vector>
 
 #include "strata/error.h"
 
@@ -24,23 +22,62 @@ constexpr size_t kMinClass = 6;   // 64 bytes
 constexpr size_t kMaxClass = 26;  // 64 MiB: larger blocks go straight back to the system
 constexpr size_t kMaxCachedBytesPerClass = size_t{128} << 20;
 
-// Set when this thread's cache has been destroyed (at thread or program exit): a tensor that
-// outlives it (one held by a static, say) is then freed straight to the system. A plain bool
-// has no destructor, so it stays readable after the cache is gone.
-thread_local bool cache_destroyed = false;
+constexpr size_t kGrain = 16;
+constexpr size_t kSmallClasses = 64;  // small blocks up to 1 KiB
+constexpr size_t kMaxSmallCached = 4096;
 
-struct ThreadCache {
-  std::array<std::vector<void*>, kMaxClass + 1> free_blocks;
-  ~ThreadCache() {
-    cache_destroyed = true;
-    for (auto& blocks : free_blocks)
-      for (void* p : blocks) std::free(p);
+// Free blocks linked through their first word (every block has room for a pointer).
+struct FreeList {
+  void* head;
+  size_t count;
+  void* pop() {
+    void* p = head;
+    if (p) {
+      head = *static_cast<void**>(p);
+      --count;
+    }
+    return p;
+  }
+  void push(void* p) {
+    *static_cast<void**>(p) = head;
+    head = p;
+    ++count;
+  }
+  void release_all() {
+    while (void* p = pop()) std::free(p);
   }
 };
 
-ThreadCache& cache() {
-  thread_local ThreadCache c;
-  return c;
+// This thread's cached blocks. Trivially destructible, so it stays readable after the drain below
+// ran at thread or program exit: a block freed then (by a tensor a static holds, say) finds the
+// lists closed and goes straight back to the system.
+struct ThreadLists {
+  FreeList data[kMaxClass + 1];
+  FreeList small[kSmallClasses + 1];
+  bool closed;
+  bool drain_registered;
+};
+thread_local constinit ThreadLists lists{};
+
+// Frees the cached blocks when the thread exits; registered by the first block cached in a list.
+struct ListsDrain {
+  ~ListsDrain() {
+    for (FreeList& l : lists.data) l.release_all();
+    for (FreeList& l : lists.small) l.release_all();
+    lists.closed = true;
+  }
+};
+thread_local ListsDrain lists_drain;
+
+// Caches p in l (one of t's lists) unless t is closed or l is full; false when p must be freed.
+bool cache_block(ThreadLists& t, FreeList& l, void* p, size_t limit) {
+  if (t.closed || l.count >= limit) return false;
+  if (!t.drain_registered) {
+    (void)&lists_drain;  // odr-use: makes sure the drain runs at thread exit
+    t.drain_registered = true;
+  }
+  l.push(p);
+  return true;
 }
 
 size_t size_class(size_t nbytes) {
@@ -48,18 +85,14 @@ size_t size_class(size_t nbytes) {
   return static_cast<size_t>(std::countr_zero(rounded));
 }
 
+size_t small_class(size_t nbytes) { return (nbytes + kGrain - 1) / kGrain; }
+
 }  // namespace
 
 void* allocate(size_t nbytes) {
   const size_t cls = size_class(nbytes);
-  if (cls <= kMaxClass && !cache_destroyed) {
-    auto& blocks = cache().free_blocks[cls];
-    if (!blocks.empty()) {
-      void* p = blocks.back();
-      blocks.pop_back();
-      return p;
-    }
-  }
+  if (cls <= kMaxClass)
+    if (void* p = lists.data[cls].pop()) return p;
   void* p = std::aligned_alloc(64, size_t{1} << cls);
   if (!p) fail("[allocate] out of memory allocating {} bytes on cpu", nbytes);
   return p;
@@ -68,58 +101,15 @@ void* allocate(size_t nbytes) {
 void deallocate(void* p, size_t nbytes) {
   if (!p) return;
   const size_t cls = size_class(nbytes);
-  if (cls <= kMaxClass && !cache_destroyed) {
-    auto& blocks = cache().free_blocks[cls];
-    if ((blocks.size() + 1) * (size_t{1} << cls) <= kMaxCachedBytesPerClass) {
-      blocks.push_back(p);
-      return;
-    }
-  }
+  ThreadLists& t = lists;
+  if (cls <= kMaxClass && cache_block(t, t.data[cls], p, kMaxCachedBytesPerClass >> cls)) return;
   std::free(p);
 }
 
-namespace {
-
-constexpr size_t kGrain = 16;
-constexpr size_t kSmallClasses = 64;  // blocks up to 1 KiB
-constexpr uint32_t kMaxSmallCached = 4096;
-
-// Free blocks are linked through their first word. Trivially destructible, so a block returned
-// while the thread exits (after the drain below ran) still finds it, closed.
-struct SmallLists {
-  void* head[kSmallClasses + 1];
-  uint32_t count[kSmallClasses + 1];
-  bool closed;
-};
-thread_local constinit SmallLists small_lists{};
-
-// Frees the thread's cached blocks when it exits; registered by the first block cached.
-struct SmallListsDrain {
-  ~SmallListsDrain() {
-    for (size_t c = 0; c <= kSmallClasses; ++c)
-      while (void* p = small_lists.head[c]) {
-        small_lists.head[c] = *static_cast<void**>(p);
-        std::free(p);
-      }
-    small_lists.closed = true;
-  }
-};
-thread_local SmallListsDrain small_lists_drain;
-
-size_t small_class(size_t nbytes) { return (nbytes + kGrain - 1) / kGrain; }
-
-}  // namespace
-
 void* allocate_small(size_t nbytes) {
   const size_t cls = small_class(nbytes);
-  if (cls <= kSmallClasses) {
-    SmallLists& lists = small_lists;
-    if (void* p = lists.head[cls]) {
-      lists.head[cls] = *static_cast<void**>(p);
-      --lists.count[cls];
-      return p;
-    }
-  }
+  if (cls <= kSmallClasses)
+    if (void* p = lists.small[cls].pop()) return p;
   void* p = std::malloc(std::max<size_t>(cls, 1) * kGrain);
   if (!p) throw std::bad_alloc();
   return p;
@@ -127,14 +117,8 @@ void* allocate_small(size_t nbytes) {
 
 void deallocate_small(void* p, size_t nbytes) noexcept {
   const size_t cls = small_class(nbytes);
-  SmallLists& lists = small_lists;
-  if (cls <= kSmallClasses && !lists.closed && lists.count[cls] < kMaxSmallCached) {
-    if (lists.count[cls] == 0) (void)&small_lists_drain;  // make sure the drain runs at thread exit
-    *static_cast<void**>(p) = lists.head[cls];
-    lists.head[cls] = p;
-    ++lists.count[cls];
-    return;
-  }
+  ThreadLists& t = lists;
+  if (cls <= kSmallClasses && cache_block(t, t.small[cls], p, kMaxSmallCached)) return;
   std::free(p);
 }
 

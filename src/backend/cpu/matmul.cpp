@@ -6,6 +6,7 @@
 // products (one row or one column) skip packing and run as dot products / axpy.
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -256,21 +257,30 @@ struct compute_type<T> {
 };
 
 // Small products (a few thousand multiply-adds: small layers, their gradients) skip packing and
-// blocking, whose set-up would cost more than the arithmetic. Each row of C is built in strips of
-// vector registers that accumulate A(i, k) * B's row k over all k, read in place along contiguous
-// rows of B; strided rows of B are first copied to a contiguous scratch. When B's columns are
-// contiguous and C has few columns, dot products of A's rows with B's columns do better. C holds
-// its initial value (zero or the addend) and has contiguous rows.
+// blocking, whose set-up would cost more than the arithmetic. C is built in strips of vector
+// registers that each accumulate over all k, in whichever form costs fewest instructions for the
+// shapes and strides at hand:
+// - rows: C's row i = sum_k A(i, k) * B's row k, along contiguous rows of B (a strided B is first
+//   copied to a contiguous scratch). When A's columns are contiguous (a transposed A, as in the
+//   weight gradient g^T @ x), the last N % L columns, too narrow for a vector, are built as columns
+//   instead: C's column j = sum_k B(k, j) * A's column k, written into C element by element.
+// - dots: C(i, j) = A's row i . B's column j, when both are contiguous and C has few columns.
+// With `accumulate` the products are added to C (which holds the addend); otherwise C is written.
 constexpr int64_t kSmallWork = 32 * 32 * 32;
 
-// c[0, NV * lanes) += sum_k a[k * a_ks] * b[k * ldb + (0, NV * lanes)], accumulating in registers.
+// c[0, NV * lanes) (+)= sum_k a[k * a_ks] * b[k * ldb + (0, NV * lanes)], accumulating in registers.
 template <typename T, int NV, int VB>
 [[gnu::always_inline]] inline void row_strip(const T* a, int64_t a_ks, const T* b, int64_t ldb, int64_t K,
-                                             T* c) {
+                                             bool accumulate, T* c) {
   typedef T V __attribute__((vector_size(VB)));
   constexpr int L = VB / static_cast<int>(sizeof(T));
   V acc[NV];
-  for (int v = 0; v < NV; ++v) std::memcpy(&acc[v], c + v * L, VB);
+  for (int v = 0; v < NV; ++v) {
+    if (accumulate)
+      std::memcpy(&acc[v], c + v * L, VB);
+    else
+      acc[v] = V{};
+  }
   for (int64_t k = 0; k < K; ++k) {
     const V av = a[k * a_ks] - V{};  // a broadcast
     for (int v = 0; v < NV; ++v) {
@@ -282,78 +292,129 @@ template <typename T, int NV, int VB>
   for (int v = 0; v < NV; ++v) std::memcpy(c + v * L, &acc[v], VB);
 }
 
+// One line of `full` values (a multiple of L): out[0, full) (+)= sum_k s[k * s_ks] * v[k * ldv + (0,
+// full)], v's rows contiguous along the line.
+template <typename T, int VB>
+[[gnu::always_inline]] inline void strip_line(const T* s, int64_t s_ks, const T* v, int64_t ldv, int64_t K,
+                                              int64_t full, bool accumulate, T* out) {
+  constexpr int64_t L = VB / sizeof(T);
+  int64_t j = 0;
+  for (; j + 4 * L <= full; j += 4 * L) row_strip<T, 4, VB>(s, s_ks, v + j, ldv, K, accumulate, out + j);
+  for (; j < full; j += L) row_strip<T, 1, VB>(s, s_ks, v + j, ldv, K, accumulate, out + j);
+}
+
+// Contiguous copy of B (K x N) into dst, four columns a step: a strided gather has no vector form here.
+template <typename T>
+void copy_rows(const Mat<const T>& B, int64_t K, int64_t N, T* dst) {
+  const int64_t cs = B.cs;
+  for (int64_t k = 0; k < K; ++k, dst += N) {
+    const T* src = B.p + k * B.rs;
+    int64_t j = 0;
+    for (; j + 4 <= N; j += 4, src += 4 * cs) {
+      dst[j] = src[0];
+      dst[j + 1] = src[cs];
+      dst[j + 2] = src[2 * cs];
+      dst[j + 3] = src[3 * cs];
+    }
+    for (; j < N; ++j, src += cs) dst[j] = *src;
+  }
+}
+
+// Scratch elements gemm_small_body needs: a copy of B, a padded panel, one column of C.
+template <typename T>
+int64_t small_scratch(int64_t M, int64_t N, int64_t K) {
+  return K * N + K * (32 / static_cast<int64_t>(sizeof(T))) + M + 32 / static_cast<int64_t>(sizeof(T));
+}
+
 template <typename T, int VB>
 [[gnu::always_inline]] inline void gemm_small_body(const Mat<const T>& A, const Mat<const T>& B,
                                                    T* __restrict C, int64_t ldc, int64_t M, int64_t N,
-                                                   int64_t K, T* scratch_b) {
+                                                   int64_t K, bool accumulate, T* scratch) {
   constexpr int64_t L = VB / sizeof(T);  // lanes of a vector
-  // Rough instruction counts of the two forms.
-  const int64_t strip_cost = M * (K * ((N + L - 1) / L) * 2 + N % L * 2) + (B.cs != 1 ? 3 * K * N : 0);
-  const int64_t dot_cost = M * N * ((K + L - 1) / L * 2 + 8);
-  if (A.cs == 1 && B.rs == 1 && dot_cost < strip_cost) {
+  const int64_t full = N / L * L, rest = N - full;
+  // Rough instruction counts of the forms: per strip a fixed cost and a few per k.
+  const int64_t line = full / (4 * L) * (9 * K + 12) + full % (4 * L) / L * (3 * K + 20);
+  const int64_t col = (M + L - 1) / L * (3 * K + 20) + 4 * M;  // one column built as a strip, then written
+  const bool rest_as_columns = rest > 0 && A.rs == 1;
+  const int64_t rows_cost = M * line + (B.cs != 1 ? 3 * K * N : 0) +
+                            (rest_as_columns ? rest * col
+                             : rest > 0      ? M * (3 * K + 30) + K * L
+                                             : 0);
+  const int64_t dot_cost = A.cs == 1 && B.rs == 1 ? M * N * ((K + L - 1) / L * 2 + 10) : INT64_MAX;
+  if (dot_cost < rows_cost) {
     for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] += dot(K, &A.at(i, 0), 1, &B.at(0, j), 1);
+      for (int64_t j = 0; j < N; ++j) {
+        T& c = C[i * ldc + j];
+        c = (accumulate ? c : T(0)) + dot(K, &A.at(i, 0), 1, &B.at(0, j), 1);
+      }
     return;
   }
   const T* b = B.p;
   int64_t ldb = B.rs;
-  if (B.cs != 1) {
-    if (B.rs == 1) {  // a transposed matrix: read its columns in order
-      for (int64_t j = 0; j < N; ++j) {
-        const T* src = B.p + j * B.cs;
-#pragma GCC unroll 4
-        for (int64_t k = 0; k < K; ++k) scratch_b[k * N + j] = src[k];
-      }
-    } else {
-      for (int64_t k = 0; k < K; ++k)
-        for (int64_t j = 0; j < N; ++j) scratch_b[k * N + j] = B.at(k, j);
-    }
-    b = scratch_b;
+  if (B.cs != 1 && full > 0) {
+    copy_rows(B, K, N, scratch);
+    b = scratch;
     ldb = N;
   }
-  const int64_t full = N / L * L;
-  for (int64_t i = 0; i < M; ++i) {
-    const T* a = &A.at(i, 0);
-    T* c = C + i * ldc;
-    int64_t j = 0;
-    for (; j + 4 * L <= N; j += 4 * L) row_strip<T, 4, VB>(a, A.cs, b + j, ldb, K, c + j);
-    for (; j < full; j += L) row_strip<T, 1, VB>(a, A.cs, b + j, ldb, K, c + j);
+  if (full > 0)
+    for (int64_t i = 0; i < M; ++i)
+      strip_line<T, VB>(&A.at(i, 0), A.cs, b, ldb, K, full, accumulate, C + i * ldc);
+  if (rest == 0) return;
+  T* panel = scratch + K * N;
+  if (rest_as_columns) {
+    // Each remaining column as a line over A's contiguous columns (padded to whole vectors).
+    const int64_t mfull = M / L * L;
+    T* colbuf = panel + K * L;
+    for (int64_t j = full; j < N; ++j) {
+      strip_line<T, VB>(&B.at(0, j), B.rs, A.p, A.cs, K, mfull, false, colbuf);
+      for (int64_t i = mfull; i < M; ++i) {  // rows past the last whole vector
+        T sum = T(0);
+        for (int64_t k = 0; k < K; ++k) sum += A.at(i, k) * B.at(k, j);
+        colbuf[i] = sum;
+      }
+      T* c = C + j;
+      int64_t i = 0;
+      for (; i + 4 <= M; i += 4, c += 4 * ldc) {  // unrolled: a strided walk the compiler handles poorly
+        c[0] = (accumulate ? c[0] : T(0)) + colbuf[i];
+        c[ldc] = (accumulate ? c[ldc] : T(0)) + colbuf[i + 1];
+        c[2 * ldc] = (accumulate ? c[2 * ldc] : T(0)) + colbuf[i + 2];
+        c[3 * ldc] = (accumulate ? c[3 * ldc] : T(0)) + colbuf[i + 3];
+      }
+      for (; i < M; ++i, c += ldc) *c = (accumulate ? *c : T(0)) + colbuf[i];
+    }
+    return;
   }
-  if (full == N) return;
-  // The last r < L columns: copied once into a zero-padded K x L panel, they run as one more strip
-  // into a padded temporary that is then added to C's row.
-  const int64_t r = N - full;
-  T* panel = scratch_b + K * N;
+  // The last columns as one more strip over a zero-padded K x L panel, through a temporary.
   for (int64_t k = 0; k < K; ++k)
-    for (int64_t jj = 0; jj < L; ++jj) panel[k * L + jj] = jj < r ? b[k * ldb + full + jj] : T(0);
+    for (int64_t jj = 0; jj < L; ++jj) panel[k * L + jj] = jj < rest ? B.at(k, full + jj) : T(0);
   for (int64_t i = 0; i < M; ++i) {
-    T tmp[L] = {};
-    row_strip<T, 1, VB>(&A.at(i, 0), A.cs, panel, L, K, tmp);
+    T tmp[L];
+    row_strip<T, 1, VB>(&A.at(i, 0), A.cs, panel, L, K, false, tmp);
     T* c = C + i * ldc + full;
-    for (int64_t jj = 0; jj < r; ++jj) c[jj] += tmp[jj];
+    for (int64_t jj = 0; jj < rest; ++jj) c[jj] = (accumulate ? c[jj] : T(0)) + tmp[jj];
   }
 }
 
 template <typename T>
 using SmallFn = void (*)(const Mat<const T>& A, const Mat<const T>& B, T* C, int64_t ldc, int64_t M,
-                         int64_t N, int64_t K, T* scratch_b);
+                         int64_t N, int64_t K, bool accumulate, T* scratch);
 
 template <typename T>
 void gemm_small_generic(const Mat<const T>& A, const Mat<const T>& B, T* C, int64_t ldc, int64_t M, int64_t N,
-                        int64_t K, T* scratch_b) {
-  gemm_small_body<T, 16>(A, B, C, ldc, M, N, K, scratch_b);
+                        int64_t K, bool accumulate, T* scratch) {
+  gemm_small_body<T, 16>(A, B, C, ldc, M, N, K, accumulate, scratch);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 [[gnu::target("avx2,fma")]] void gemm_small_avx2_f32(const Mat<const float>& A, const Mat<const float>& B,
                                                      float* C, int64_t ldc, int64_t M, int64_t N, int64_t K,
-                                                     float* scratch_b) {
-  gemm_small_body<float, 32>(A, B, C, ldc, M, N, K, scratch_b);
+                                                     bool accumulate, float* scratch) {
+  gemm_small_body<float, 32>(A, B, C, ldc, M, N, K, accumulate, scratch);
 }
 [[gnu::target("avx2,fma")]] void gemm_small_avx2_f64(const Mat<const double>& A, const Mat<const double>& B,
                                                      double* C, int64_t ldc, int64_t M, int64_t N, int64_t K,
-                                                     double* scratch_b) {
-  gemm_small_body<double, 32>(A, B, C, ldc, M, N, K, scratch_b);
+                                                     bool accumulate, double* scratch) {
+  gemm_small_body<double, 32>(A, B, C, ldc, M, N, K, accumulate, scratch);
 }
 #endif
 
@@ -375,18 +436,16 @@ void gemm_small(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, i
                 int64_t K, bool accumulate) {
   static const SmallFn<T> body = pick_small<T>();
   thread_local std::vector<T> b_buf, c_buf;
-  // Room for a contiguous copy of B and a padded panel of its last columns (32 bytes wide).
-  T* sb = scratch(b_buf, K * N + K * (32 / static_cast<int64_t>(sizeof(T))));
+  T* sb = scratch(b_buf, small_scratch<T>(M, N, K));
   if (C.cs == 1) {
-    if (!accumulate)
-      for (int64_t i = 0; i < M; ++i) std::fill_n(C.p + i * C.rs, N, T(0));
-    body(A, B, C.p, C.rs, M, N, K, sb);
+    body(A, B, C.p, C.rs, M, N, K, accumulate, sb);
     return;
   }
   T* c = scratch(c_buf, M * N);
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j) c[i * N + j] = accumulate ? C.at(i, j) : T(0);
-  body(A, B, c, N, M, N, K, sb);
+  if (accumulate)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) c[i * N + j] = C.at(i, j);
+  body(A, B, c, N, M, N, K, accumulate, sb);
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) C.at(i, j) = c[i * N + j];
 }
@@ -405,7 +464,8 @@ template <typename T>
 void bmm_typed(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add) {
   using U = typename compute_type<T>::type;
   const int64_t batches = out.dim() == 3 ? out.shape()[0] : 1;
-  const int64_t M = out.size(-2), N = out.size(-1), K = a.size(-1);
+  const Shape& so = out.shape();
+  const int64_t M = so[so.size() - 2], N = so[so.size() - 1], K = a.shape()[a.shape().size() - 1];
   static const GemmFn<U> gemm = pick_gemm<U>();
   const U* pa = reinterpret_cast<const U*>(a.data_ptr());
   const U* pb = reinterpret_cast<const U*>(b.data_ptr());
@@ -419,8 +479,12 @@ void bmm_typed(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor
     if (add.defined()) {
       const auto sd = strides_3d(add, out);
       const U* pd = reinterpret_cast<const U*>(add.data_ptr()) + bi * sd[0];
-      for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < N; ++j) C.at(i, j) = pd[i * sd[1] + j * sd[2]];
+      for (int64_t i = 0; i < M; ++i) {
+        if (sd[2] == 1 && C.cs == 1)
+          std::memcpy(&C.at(i, 0), pd + i * sd[1], static_cast<size_t>(N) * sizeof(U));
+        else
+          for (int64_t j = 0; j < N; ++j) C.at(i, j) = pd[i * sd[1] + j * sd[2]];
+      }
     }
     if (K == 0) {
       if (!add.defined())
