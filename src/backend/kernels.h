@@ -79,10 +79,12 @@ struct Kernels {
   /// and its gradient g: y * (g - sum(g * y)), or g - exp(y) * sum(g). One shape and dtype.
   void (*softmax_backward)(const Tensor& grad_in, const Tensor& g, const Tensor& y, int64_t dim,
                            bool log) = nullptr;
-  /// out[b] = add[b] + a[b] @ b[b] for 3-d operands [B, M, K] x [B, K, N] -> [B, M, N], or 2-d ones
-  /// [M, K] x [K, N] -> [M, N] (any strides, stride 0 included). `add` is undefined for none, else
-  /// broadcast to out's shape (a bias [N] adds to every row).
-  void (*bmm)(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add) = nullptr;
+  /// out[b] = add[b] + op(a[b]) @ op(b[b]) for 3-d operands [B, M, K] x [B, K, N] -> [B, M, N], or
+  /// 2-d ones [M, K] x [K, N] -> [M, N] (any strides, stride 0 included). op(t) is t, or t with its
+  /// last two dims swapped when trans_a / trans_b is set (a is then [.., K, M], b [.., N, K]).
+  /// `add` is undefined for none, else broadcast to out's shape (a bias [N] adds to every row).
+  void (*bmm)(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add, bool trans_a,
+              bool trans_b) = nullptr;
   /// out = x.index_select(dim, index)
   void (*index_select)(const Tensor& out, const Tensor& x, int64_t dim, const Tensor& index) = nullptr;
   /// out[..., index[i], ...] += src[..., i, ...] along dim (out holds x already)

@@ -86,7 +86,7 @@ Tensor product(const char* op, const Tensor& a, const Tensor& b, const Shape& ou
   if (out.numel() == 0) return out;
   const auto& k = backend::kernels(a.device(), op);
   if (a.dim() == 2 && b.dim() == 2 && out.dim() == 2) {
-    k.bmm(out, a, b, Tensor());
+    k.bmm(out, a, b, Tensor(), false, false);
     return out;
   }
   // [batch..., M, K] @ [K, N]: one [batch*M, K] @ [K, N] product when a's rows allow it.
@@ -95,7 +95,7 @@ Tensor product(const char* op, const Tensor& a, const Tensor& b, const Shape& ou
       int64_t rows = 1;
       for (int64_t d = 0; d < a.dim() - 1; ++d) rows *= a.shape()[d];
       k.bmm(alias(out, {rows, N}, {N, 1}, 0), alias(a, {rows, K}, {*rs, a.stride(-1)}, a.storage_offset()), b,
-            Tensor());
+            Tensor(), false, false);
       return out;
     }
   }
@@ -104,7 +104,7 @@ Tensor product(const char* op, const Tensor& a, const Tensor& b, const Shape& ou
   for (int64_t d = 0; d < b.dim() - 2; ++d) batch_b.push_back(b.shape()[d]);
   const Shape batch = broadcast_shapes(op, batch_a, batch_b);
   k.bmm(alias(out, {batch.numel(), M, N}, {M * N, N, 1}, 0), operand_3d(a, batch), operand_3d(b, batch),
-        Tensor());
+        Tensor(), false, false);
   return out;
 }
 
@@ -183,11 +183,34 @@ Grads matmul_backward(const ProductSaved& s, const Grads& g) {
 struct LinearSaved {
   SavedTensor x, weight;
   Shape x_shape;
-  Shape product_shape;  // x's shape with in_features replaced by out_features (dropped for a 1-d weight)
-  Shape bias_shape;
+  int64_t out_features = 0;
+  int64_t bias_numel = 0;
+  int bias_dim = -1;  // -1: no bias
   DType dtype = kFloat32;
   bool weight_1d = false;
   bool need_x = false, need_weight = false, need_bias = false;
+
+  // x's shape with in_features replaced by out_features (dropped for a 1-d weight).
+  Shape product_shape() const {
+    Shape p = x_shape;
+    p.resize(p.size() - 1);
+    if (!weight_1d) p.push_back(out_features);
+    return p;
+  }
+  Shape bias_shape() const { return bias_dim == 0 ? Shape{} : Shape{bias_numel}; }
+  // The product's rows: x's leading dims merged.
+  int64_t rows() const {
+    int64_t r = 1;
+    for (size_t d = 0; d + 1 < x_shape.size(); ++d) r *= x_shape[d];
+    return r;
+  }
+  // Whether `g` has the product's shape (for a 2-d weight).
+  bool is_product_shape(const Shape& g) const {
+    if (g.size() != x_shape.size() || g.back() != out_features) return false;
+    for (size_t d = 0; d + 1 < g.size(); ++d)
+      if (g[d] != x_shape[d]) return false;
+    return true;
+  }
 };
 
 // x as the [rows, in_features] operand of the product, without an autograd link: a view when its
@@ -207,27 +230,27 @@ Tensor rows_operand(const Tensor& x, int64_t rows) {
 // the public ops. For a 2-d weight and an output gradient of the product's shape and dtype.
 Grads linear_backward_kernels(const LinearSaved& s, const Tensor& go, const Tensor& w, const Tensor& x) {
   const auto& kernels = backend::kernels(go.device(), "LinearBackward");
-  const int64_t n = s.product_shape.back(), k = s.x_shape.back();
-  int64_t rows = 1;
-  for (size_t d = 0; d + 1 < s.product_shape.size(); ++d) rows *= s.product_shape[d];
+  const int64_t n = s.out_features, k = s.x_shape.back(), rows = s.rows();
   const Tensor g_rows = rows_operand(go, rows);
   Tensor gx, gw, gb;
   if (s.need_x) {  // g @ weight
     gx = empty_tensor(s.x_shape, s.dtype, go.device());
     if (gx.numel() > 0)
-      kernels.bmm(gx.dim() == 2 ? gx : alias(gx, {rows, k}, {k, 1}, 0), g_rows, w, Tensor());
+      kernels.bmm(gx.dim() == 2 ? gx : alias(gx, {rows, k}, {k, 1}, 0), g_rows, w, Tensor(), false, false);
   }
   if (s.need_weight) {  // g^T @ x, over all rows
     gw = empty_tensor({n, k}, s.dtype, go.device());
-    if (gw.numel() > 0)
-      kernels.bmm(gw, alias(g_rows, {n, rows}, {g_rows.stride(1), g_rows.stride(0)}, g_rows.storage_offset()),
-                  rows_operand(x, rows), Tensor());
+    if (gw.numel() > 0) kernels.bmm(gw, g_rows, rows_operand(x, rows), Tensor(), true, false);
   }
   if (s.need_bias) {  // g summed over its rows
     gb = empty_tensor({n}, s.dtype, go.device());
     if (gb.numel() > 0) kernels.reduce(backend::ReduceOp::Sum, alias(gb, {1, n}, {n, 1}, 0), g_rows);
   }
-  return {gx, gw, gb};
+  Grads grads(3);  // moved in: an initializer list would copy each handle
+  grads[0] = std::move(gx);
+  grads[1] = std::move(gw);
+  grads[2] = std::move(gb);
+  return grads;
 }
 
 // out = x @ weight^T + bias, so: grad_x = g @ weight, grad_weight = g^T @ x over all rows of x, and
@@ -238,12 +261,13 @@ Grads linear_backward_kernels(const LinearSaved& s, const Tensor& go, const Tens
 Grads linear_backward(const LinearSaved& s, const Grads& g) {
   const Tensor w = s.need_x ? s.weight.unpack("LinearBackward", "weight") : Tensor();
   const Tensor x = s.need_weight ? s.x.unpack("LinearBackward", "input") : Tensor();
-  if (!is_grad_enabled() && !s.weight_1d && g[0].shape() == s.product_shape && g[0].dtype() == s.dtype &&
-      (!s.need_bias || s.bias_shape == Shape{s.product_shape.back()}))
+  if (!is_grad_enabled() && !s.weight_1d && s.is_product_shape(g[0].shape()) && g[0].dtype() == s.dtype &&
+      (!s.need_bias || (s.bias_dim == 1 && s.bias_numel == s.out_features)))
     return linear_backward_kernels(s, g[0], w, x);
   Tensor gx, gw, gb;
   if (s.need_x || s.need_weight) {
-    const Tensor go = reshape_to(sum_to(g[0], s.product_shape), s.product_shape);
+    const Shape product_shape = s.product_shape();
+    const Tensor go = reshape_to(sum_to(g[0], product_shape), product_shape);
     const bool w_1d = s.weight_1d;
     if (s.need_x) gx = w_1d ? go.unsqueeze(-1) * w : matmul(go, w);
     if (s.need_weight) {
@@ -255,12 +279,12 @@ Grads linear_backward(const LinearSaved& s, const Grads& g) {
   }
   if (s.need_bias) {
     const Tensor& go = g[0];
-    if (go.dim() > 1 && s.bias_shape.size() == 1 && s.bias_shape[0] == go.size(-1)) {
+    if (go.dim() > 1 && s.bias_dim == 1 && s.bias_numel == go.size(-1)) {
       Shape lead;
       for (int64_t d = 0; d + 1 < go.dim(); ++d) lead.push_back(d);
       gb = sum(go, lead);
     } else {
-      gb = sum_to(go, s.bias_shape);
+      gb = sum_to(go, s.bias_shape());
     }
   }
   return {gx, gw, gb};
@@ -353,41 +377,43 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     fail("[linear] dtype mismatch: input {}, weight {}, bias {}: all need one dtype; convert with .to()",
          x.describe(), weight.describe(), bias.defined() ? bias.describe() : "none");
   ops::check_operands("linear", x, weight);
-  if (x.size(-1) != weight.size(-1))
+  if (x.shape().back() != weight.shape().back())
     fail(
         "[linear] size mismatch: input {} has {} features (dim -1) but weight {} expects in_features = {} "
         "(dim -1)",
         x.describe(), x.size(-1), weight.describe(), weight.size(-1));
   const bool w_1d = weight.dim() == 1;
   if (bias.defined()) {
-    const Shape expected = w_1d ? Shape{} : Shape{weight.size(0)};
-    if (bias.dim() > 1 || (bias.numel() != 1 && !(bias.shape() == expected)))
+    const bool fits = bias.numel() == 1 || (!w_1d && bias.dim() == 1 && bias.shape()[0] == weight.shape()[0]);
+    if (bias.dim() > 1 || !fits) {
+      const Shape expected = w_1d ? Shape{} : Shape{weight.size(0)};
       fail("[linear] bias {} does not fit weight {}: expected a bias of shape {}", bias.describe(),
            weight.describe(), expected.str());
+    }
   }
-  // One product on views: x's rows (merged leading dims) @ weight^T (a transposed view), with the
-  // bias added by the kernel as it writes each row.
-  const int64_t k = x.size(-1), n = w_1d ? 1 : weight.size(0);
-  Shape product_shape = x.shape();
-  product_shape.resize(product_shape.size() - 1);
+  // One product: x's rows (merged leading dims) @ weight^T (the kernel reads weight transposed), with
+  // the bias added by the kernel as it writes each row.
+  const Shape& xs = x.shape();
+  const int64_t k = xs.back(), n = w_1d ? 1 : weight.shape()[0];
+  Shape out_shape = xs;
+  out_shape.resize(xs.size() - 1);
   int64_t rows = 1;
-  for (int64_t d : product_shape) rows *= d;
-  if (!w_1d) product_shape.push_back(n);
+  for (int64_t d : out_shape) rows *= d;
+  if (!w_1d) out_shape.push_back(n);
   // Only a 0-d product grows, to [1], with a bias of shape [1]; the element count never changes.
-  const Shape out_shape =
-      bias.defined() ? ops::broadcast_shapes("linear", product_shape, bias.shape()) : product_shape;
+  if (out_shape.empty() && bias.defined() && bias.dim() == 1) out_shape.push_back(1);
   Tensor out = ops::empty_tensor(out_shape, x.dtype(), x.device());
   if (out.numel() > 0) {
-    const Tensor w_t =
-        w_1d ? ops::alias(weight, {k, 1}, {weight.stride(0), 0}, weight.storage_offset())
-             : ops::alias(weight, {k, n}, {weight.stride(1), weight.stride(0)}, weight.storage_offset());
+    // weight [out, in] is the transposed right operand as it is; a 1-d weight is a [in, 1] column.
+    const Tensor w =
+        w_1d ? ops::alias(weight, {k, 1}, {weight.strides()[0], 0}, weight.storage_offset()) : weight;
     const Tensor out_rows = out.dim() == 2 ? out : ops::alias(out, {rows, n}, {n, 1}, 0);
-    backend::kernels(x.device(), "linear").bmm(out_rows, ops::rows_operand(x, rows), w_t, bias);
+    backend::kernels(x.device(), "linear").bmm(out_rows, ops::rows_operand(x, rows), w, bias, false, !w_1d);
   }
   if (ops::needs_grad({&x, &weight, &bias})) {
     ops::LinearSaved saved;
-    saved.x_shape = x.shape();
-    saved.product_shape = product_shape;
+    saved.x_shape = xs;
+    saved.out_features = n;
     saved.dtype = x.dtype();
     saved.weight_1d = w_1d;
     saved.need_x = x.requires_grad();
@@ -396,7 +422,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     if (saved.need_weight)
       saved.x = autograd::SavedTensor::input(x);  // each gradient reads the other operand
     if (saved.need_x) saved.weight = autograd::SavedTensor::input(weight);
-    if (bias.defined()) saved.bias_shape = bias.shape();
+    if (bias.defined()) {
+      saved.bias_dim = static_cast<int>(bias.dim());
+      saved.bias_numel = bias.numel();
+    }
     ops::record<ops::LinearSaved>("LinearBackward", ops::linear_backward, std::move(saved),
                                   {&x, &weight, &bias}, {&out});
   }

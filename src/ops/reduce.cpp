@@ -137,7 +137,27 @@ Grads prod_backward(const ReduceSaved& s, const Grads& g) {
 Tensor reduce_checked_sum(std::string_view name, const Tensor& x, const Shape& dims, bool keepdim,
                           bool is_mean) {
   check_defined(name, {&x});
-  const auto mask = reduced_mask(name, dims, x.dim());
+  // The shapes straight from the dims (a bit per dim, no mask vector): keep has the reduced dims
+  // as 1, final drops them unless keepdim.
+  const Shape& xs = x.shape();
+  const int64_t nd = x.dim();
+  uint32_t reduced = dims.empty() ? (nd >= 32 ? ~0u : (1u << nd) - 1u) : 0u;
+  for (int64_t d : dims) {
+    const int64_t w = wrap_dim(name, d, nd);
+    if (nd > 0 && (reduced >> w & 1u)) fail("[{}] dim {} appears twice in {}", name, w, dims.str());
+    if (nd > 0) reduced |= 1u << w;
+  }
+  Shape keep = xs, final_shape;
+  int64_t count = 1;
+  for (int64_t d = 0; d < nd; ++d) {
+    if (reduced >> d & 1u) {
+      count *= xs[d];
+      keep[d] = 1;
+      if (keepdim) final_shape.push_back(1);
+    } else {
+      final_shape.push_back(xs[d]);
+    }
+  }
   DType dtype = x.dtype();
   if (is_mean) {
     if (!x.is_floating_point())
@@ -145,13 +165,16 @@ Tensor reduce_checked_sum(std::string_view name, const Tensor& x, const Shape& d
   } else if (is_integral(dtype, true)) {
     dtype = kInt64;
   }
-  // The kernel divides a mean's sum by the count (n == 0 gives nan, as PyTorch).
-  Tensor out = reduce_keep(name, is_mean ? backend::ReduceOp::Mean : backend::ReduceOp::Sum, x, mask, dtype);
-  const double scale = is_mean ? 1.0 / static_cast<double>(reduced_count(x.shape(), mask)) : 1.0;
-  Tensor result = drop_reduced(out, final_shape(x.shape(), mask, keepdim));
+  // The kernel writes the keepdim layout of the result (the same memory) and divides a mean's sum
+  // by the count (n == 0 gives nan, as PyTorch).
+  Tensor result = empty_tensor(final_shape, dtype, x.device());
+  const Tensor out = final_shape == keep ? result : alias(result, keep, contiguous_strides(keep), 0);
+  backend::kernels(x.device(), name.data())
+      .reduce(is_mean ? backend::ReduceOp::Mean : backend::ReduceOp::Sum, out, x);
+  const double scale = is_mean ? 1.0 / static_cast<double>(count) : 1.0;
   if (needs_grad({&x}))
     record<ReduceSaved>(is_mean ? "MeanBackward" : "SumBackward", sum_backward,
-                        {x.shape(), out.shape(), x.dtype(), scale, {}, {}}, {&x}, {&result});
+                        {xs, keep, x.dtype(), scale, {}, {}}, {&x}, {&result});
   return result;
 }
 

@@ -1,6 +1,7 @@
 // linear as one op (one LinearBackward node, the bias added by the product kernel) and the matrix
 // product kernel's paths: small products (row strips, dot products, padded last columns, packed
 // transposed operands), skinny and blocked ones, each against a float64 reference.
+#include "backend/kernels.h"
 #include "support/test_util.h"
 
 using namespace strata;
@@ -171,4 +172,41 @@ TEST(MatmulKernel, LargeAndIntegerProducts) {
   std::vector<double> want(prod.size());
   for (size_t i = 0; i < prod.size(); ++i) want[i] = prod[i] + bv[i % 50];
   expect_values(linear(a, w, bias), want, 1e-10);
+}
+
+TEST(MatmulKernel, TransposedOperandFlagsAndAddend) {
+  // The kernel reads a and b transposed when asked (as linear does with its weight, and its
+  // backward with the output gradient), and adds a broadcast addend.
+  const auto& k = backend::cpu_kernels();
+  for (DType dt : {kFloat32, kFloat64}) {
+    const double tol = dt == kFloat64 ? 1e-12 : 1e-4;
+    for (int64_t m : {1, 3, 9}) {
+      for (int64_t n : {1, 5, 17}) {
+        for (int64_t kk : {2, 7, 40}) {
+          SCOPED_TRACE(::testing::Message()
+                       << dtype_name(dt) << " " << m << "x" << kk << " @ " << kk << "x" << n);
+          const Tensor a = randn64({m, kk}, 1).to(dt), b = randn64({kk, n}, 2).to(dt);
+          const Tensor a_t = a.t().contiguous(), b_t = b.t().contiguous();  // stored transposed
+          const Tensor bias = randn64({n}, 3).to(dt);
+          const auto want = naive_mm(a, b);
+          std::vector<double> want_bias(want.size());
+          const auto bv = bias.to_vector<double>();
+          for (size_t i = 0; i < want.size(); ++i) want_bias[i] = want[i] + bv[i % static_cast<size_t>(n)];
+          for (int flags = 0; flags < 4; ++flags) {
+            const bool ta = flags & 1, tb = flags & 2;
+            Tensor out = empty({m, n}, {.dtype = dt});
+            k.bmm(out, ta ? a_t : a, tb ? b_t : b, Tensor(), ta, tb);
+            expect_values(out, want, tol, tol);
+            k.bmm(out, ta ? a_t : a, tb ? b_t : b, bias, ta, tb);
+            expect_values(out, want_bias, tol, tol);
+          }
+        }
+      }
+    }
+  }
+  // Batched, with the flags applying to each matrix.
+  const Tensor a = randn64({2, 3, 4}, 4), b = randn64({2, 4, 5}, 5);
+  Tensor out = empty({2, 3, 5}, {.dtype = kFloat64});
+  k.bmm(out, a.transpose(1, 2).contiguous(), b.transpose(1, 2).contiguous(), Tensor(), true, true);
+  expect_values(out.select(0, 1), naive_mm(a.select(0, 1), b.select(0, 1)), 1e-12);
 }

@@ -461,16 +461,21 @@ std::array<int64_t, 3> strides_3d(const Tensor& t, const Tensor& out) {
 }
 
 template <typename T>
-void bmm_typed(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add) {
+void bmm_typed(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add, bool trans_a,
+               bool trans_b) {
   using U = typename compute_type<T>::type;
   const int64_t batches = out.dim() == 3 ? out.shape()[0] : 1;
   const Shape& so = out.shape();
-  const int64_t M = so[so.size() - 2], N = so[so.size() - 1], K = a.shape()[a.shape().size() - 1];
+  const Shape& sha = a.shape();
+  const int64_t M = so[so.size() - 2], N = so[so.size() - 1], K = sha[sha.size() - (trans_a ? 2 : 1)];
   static const GemmFn<U> gemm = pick_gemm<U>();
   const U* pa = reinterpret_cast<const U*>(a.data_ptr());
   const U* pb = reinterpret_cast<const U*>(b.data_ptr());
   U* pc = reinterpret_cast<U*>(out.data_ptr());
-  const auto sa = strides_3d(a, out), sb = strides_3d(b, out), sc = strides_3d(out, out);
+  auto sa = strides_3d(a, out), sb = strides_3d(b, out);
+  const auto sc = strides_3d(out, out);
+  if (trans_a) std::swap(sa[1], sa[2]);  // a transposed operand is read with its strides swapped
+  if (trans_b) std::swap(sb[1], sb[2]);
   const bool small = M * N * K <= kSmallWork;
   for (int64_t bi = 0; bi < batches; ++bi) {
     const Mat<const U> A{pa + bi * sa[0], sa[1], sa[2]};
@@ -500,9 +505,9 @@ void bmm_typed(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor
   }
 }
 
-void bmm(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add) {
+void bmm(const Tensor& out, const Tensor& a, const Tensor& b, const Tensor& add, bool trans_a, bool trans_b) {
   if (out.numel() == 0) return;
-  dispatch_numeric(out.dtype(), "bmm", [&]<typename T>() { bmm_typed<T>(out, a, b, add); });
+  dispatch_numeric(out.dtype(), "bmm", [&]<typename T>() { bmm_typed<T>(out, a, b, add, trans_a, trans_b); });
 }
 
 }  // namespace

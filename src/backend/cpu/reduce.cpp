@@ -40,14 +40,19 @@ A highest() {
     return std::numeric_limits<A>::max();
 }
 
-// Writes v converted to out's dtype: the input's, or int64 for sums of integers and bools.
-template <typename T, typename Acc>
-void store(const Tensor& out, int64_t i, Acc v) {
-  if (out.dtype() == dtype_of_v<T>)
-    static_cast<T*>(out.data_ptr())[i] = static_cast<T>(v);
-  else
-    static_cast<int64_t*>(out.data_ptr())[i] = static_cast<int64_t>(v);
-}
+// Writes results converted to out's dtype: the input's, or int64 for sums of integers and bools.
+template <typename T>
+struct Store {
+  void* data;
+  bool as_int64;
+  template <typename Acc>
+  void operator()(int64_t i, Acc v) const {
+    if (as_int64)
+      static_cast<int64_t*>(data)[i] = static_cast<int64_t>(v);
+    else
+      static_cast<T*>(data)[i] = static_cast<T>(v);
+  }
+};
 
 constexpr int64_t kMaxBlockColumns = 1024;
 
@@ -74,20 +79,21 @@ bool reduce_blocks(const Tensor& out, const Tensor& x, Acc init, F combine, Fini
   }
   if (changes > 1) return false;
   const T* v = static_cast<const T*>(x.data_ptr());
+  const Store<T> store{out.data_ptr(), out.dtype() != dtype_of_v<T>};
   if (changes == 1 && first_reduced) {  // out[j] = reduction over i of x[i, j]
     if (kept > kMaxBlockColumns) return false;
     Acc acc[kMaxBlockColumns];
     for (int64_t j = 0; j < kept; ++j) acc[j] = init;
     for (int64_t i = 0; i < reduced; ++i, v += kept)
       for (int64_t j = 0; j < kept; ++j) acc[j] = combine(acc[j], static_cast<Acc>(v[j]));
-    for (int64_t j = 0; j < kept; ++j) store<T>(out, j, finish(acc[j]));
+    for (int64_t j = 0; j < kept; ++j) store(j, finish(acc[j]));
     return true;
   }
   // out[i] = reduction over j of x[i, j] (with no reduced dim, each x[i] combined with init).
   for (int64_t i = 0; i < kept; ++i, v += reduced) {
     Acc a = init;
     for (int64_t j = 0; j < reduced; ++j) a = combine(a, static_cast<Acc>(v[j]));
-    store<T>(out, i, finish(a));
+    store(i, finish(a));
   }
   return true;
 }
