@@ -12,6 +12,10 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/dispatch.h"
 
@@ -268,39 +272,55 @@ struct compute_type<T> {
 // With `accumulate` the products are added to C (which holds the addend); otherwise C is written.
 constexpr int64_t kSmallWork = 32 * 32 * 32;
 
-// c[0, NV * lanes) (+)= sum_k a[k * a_ks] * b[k * ldb + (0, NV * lanes)], accumulating in registers.
-template <typename T, int NV, int VB>
-[[gnu::always_inline]] inline void row_strip(const T* a, int64_t a_ks, const T* b, int64_t ldb, int64_t K,
-                                             bool accumulate, T* c) {
+// MR lines of NV vectors: c[r * ldc + (0, NV * lanes)] (+)= sum_k a[r * a_rs + k * a_ks] *
+// b[k * ldb + (0, NV * lanes)] for r < MR, accumulating in registers (each b vector serves MR lines).
+template <typename T, int MR, int NV, int VB>
+[[gnu::always_inline]] inline void strip_tile(const T* a, int64_t a_rs, int64_t a_ks, const T* b, int64_t ldb,
+                                              int64_t K, bool accumulate, T* c, int64_t ldc) {
   typedef T V __attribute__((vector_size(VB)));
   constexpr int L = VB / static_cast<int>(sizeof(T));
-  V acc[NV];
-  for (int v = 0; v < NV; ++v) {
-    if (accumulate)
-      std::memcpy(&acc[v], c + v * L, VB);
-    else
-      acc[v] = V{};
-  }
+  V acc[MR][NV];
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) {
+      if (accumulate)
+        std::memcpy(&acc[r][v], c + r * ldc + v * L, VB);
+      else
+        acc[r][v] = V{};
+    }
   for (int64_t k = 0; k < K; ++k) {
-    const V av = a[k * a_ks] - V{};  // a broadcast
+    T as[MR];
+    for (int r = 0; r < MR; ++r) as[r] = a[r * a_rs + k * a_ks];
     for (int v = 0; v < NV; ++v) {
       V bv;
       std::memcpy(&bv, b + k * ldb + v * L, VB);
-      acc[v] += av * bv;
+      for (int r = 0; r < MR; ++r) acc[r][v] += as[r] * bv;  // the scalar is broadcast
     }
   }
-  for (int v = 0; v < NV; ++v) std::memcpy(c + v * L, &acc[v], VB);
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) std::memcpy(c + r * ldc + v * L, &acc[r][v], VB);
 }
 
-// One line of `full` values (a multiple of L): out[0, full) (+)= sum_k s[k * s_ks] * v[k * ldv + (0,
-// full)], v's rows contiguous along the line.
+// MR (1 or 4) lines of `full` values (a multiple of L): out[r * ldo + (0, full)] (+)= sum_k
+// s[r * s_rs + k * s_ks] * v[k * ldv + (0, full)], v's rows contiguous along the lines.
+template <typename T, int MR, int VB>
+[[gnu::always_inline]] inline void strip_lines(const T* s, int64_t s_rs, int64_t s_ks, const T* v,
+                                               int64_t ldv, int64_t K, int64_t full, bool accumulate, T* out,
+                                               int64_t ldo) {
+  constexpr int64_t L = VB / sizeof(T);
+  constexpr int kWide = MR >= 2 ? 2 : 1;  // lines at a time for 4-vector strips: 8 accumulators
+  int64_t j = 0;
+  for (; j + 4 * L <= full; j += 4 * L)
+    for (int r = 0; r < MR; r += kWide)
+      strip_tile<T, kWide, 4, VB>(s + r * s_rs, s_rs, s_ks, v + j, ldv, K, accumulate, out + r * ldo + j,
+                                  ldo);
+  for (; j < full; j += L) strip_tile<T, MR, 1, VB>(s, s_rs, s_ks, v + j, ldv, K, accumulate, out + j, ldo);
+}
+
+// strip_lines for a single line.
 template <typename T, int VB>
 [[gnu::always_inline]] inline void strip_line(const T* s, int64_t s_ks, const T* v, int64_t ldv, int64_t K,
                                               int64_t full, bool accumulate, T* out) {
-  constexpr int64_t L = VB / sizeof(T);
-  int64_t j = 0;
-  for (; j + 4 * L <= full; j += 4 * L) row_strip<T, 4, VB>(s, s_ks, v + j, ldv, K, accumulate, out + j);
-  for (; j < full; j += L) row_strip<T, 1, VB>(s, s_ks, v + j, ldv, K, accumulate, out + j);
+  strip_lines<T, 1, VB>(s, 0, s_ks, v, ldv, K, full, accumulate, out, 0);
 }
 
 // Contiguous copy of B (K x N) into dst, four columns a step: a strided gather has no vector form here.
@@ -319,6 +339,22 @@ void copy_rows(const Mat<const T>& B, int64_t K, int64_t N, T* dst) {
     for (; j < N; ++j, src += cs) dst[j] = *src;
   }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// copy_rows with AVX2 gathers: eight strided elements of a row of B a step (a transposed weight
+// read row by row), instead of eight scalar loads and stores.
+[[gnu::target("avx2,fma")]] void copy_rows_avx2(const Mat<const float>& B, int64_t K, int64_t N, float* dst) {
+  const int64_t cs = B.cs;
+  const __m256i lanes =
+      _mm256_mullo_epi32(_mm256_set1_epi32(static_cast<int>(cs)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  for (int64_t k = 0; k < K; ++k, dst += N) {
+    const float* src = B.p + k * B.rs;
+    int64_t j = 0;
+    for (; j + 8 <= N; j += 8) _mm256_storeu_ps(dst + j, _mm256_i32gather_ps(src + j * cs, lanes, 4));
+    for (; j < N; ++j) dst[j] = src[j * cs];
+  }
+}
+#endif
 
 // Scratch elements gemm_small_body needs: a copy of B, a padded panel, one column of C.
 template <typename T>
@@ -352,13 +388,26 @@ template <typename T, int VB>
   const T* b = B.p;
   int64_t ldb = B.rs;
   if (B.cs != 1 && full > 0) {
-    copy_rows(B, K, N, scratch);
+    bool gathered = false;
+#if defined(__x86_64__) && defined(__GNUC__)
+    // Gathers need the column offsets of eight columns in 32-bit lanes.
+    if constexpr (VB == 32 && std::is_same_v<T, float>) {
+      if (std::abs(B.cs) * 8 < INT32_MAX) {
+        copy_rows_avx2(B, K, N, scratch);
+        gathered = true;
+      }
+    }
+#endif
+    if (!gathered) copy_rows(B, K, N, scratch);
     b = scratch;
     ldb = N;
   }
-  if (full > 0)
-    for (int64_t i = 0; i < M; ++i)
-      strip_line<T, VB>(&A.at(i, 0), A.cs, b, ldb, K, full, accumulate, C + i * ldc);
+  if (full > 0) {
+    int64_t i = 0;
+    for (; i + 4 <= M; i += 4)
+      strip_lines<T, 4, VB>(&A.at(i, 0), A.rs, A.cs, b, ldb, K, full, accumulate, C + i * ldc, ldc);
+    for (; i < M; ++i) strip_line<T, VB>(&A.at(i, 0), A.cs, b, ldb, K, full, accumulate, C + i * ldc);
+  }
   if (rest == 0) return;
   T* panel = scratch + K * N;
   if (rest_as_columns) {
@@ -389,7 +438,7 @@ template <typename T, int VB>
     for (int64_t jj = 0; jj < L; ++jj) panel[k * L + jj] = jj < rest ? B.at(k, full + jj) : T(0);
   for (int64_t i = 0; i < M; ++i) {
     T tmp[L];
-    row_strip<T, 1, VB>(&A.at(i, 0), A.cs, panel, L, K, false, tmp);
+    strip_tile<T, 1, 1, VB>(&A.at(i, 0), 0, A.cs, panel, L, K, false, tmp, 0);
     T* c = C + i * ldc + full;
     for (int64_t jj = 0; jj < rest; ++jj) c[jj] = (accumulate ? c[jj] : T(0)) + tmp[jj];
   }
