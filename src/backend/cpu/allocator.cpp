@@ -69,13 +69,18 @@ struct ListsDrain {
 };
 thread_local ListsDrain lists_drain;
 
+// Once per thread, out of the hot path.
+[[gnu::noinline, gnu::cold]] void register_drain(ThreadLists& t) {
+  (void)&lists_drain;  // odr-use: makes sure the drain runs at thread exit
+  t.drain_registered = true;
+}
+
 // Caches p in l (one of t's lists) unless t is closed or l is full; false when p must be freed.
 bool cache_block(ThreadLists& t, FreeList& l, void* p, size_t limit) {
-  if (t.closed || l.count >= limit) return false;
-  if (!t.drain_registered) {
-    (void)&lists_drain;  // odr-use: makes sure the drain runs at thread exit
-    t.drain_registered = true;
-  }
+  if (t.closed || l.count >= limit) [[unlikely]]
+    return false;
+  if (!t.drain_registered) [[unlikely]]
+    register_drain(t);
   l.push(p);
   return true;
 }
