@@ -111,6 +111,11 @@ struct Derived : Base {
   STRATA_MODULE(Derived, a, b)
 };
 
+struct NoParams : nn::Module {
+  Tensor forward(const Tensor& x) { return x.relu(); }
+  STRATA_MODULE(NoParams)
+};
+
 }  // namespace
 
 TEST(ModuleErrors, DerivedModulesListTheirBasesMembers) {
@@ -253,16 +258,7 @@ TEST(ModuleErrors, ListingAMemberTwice) {
 }
 
 TEST(ModuleErrors, OptimizerGivenNoParameters) {
-  struct NoParams : nn::Module {
-    Tensor forward(const Tensor& x) { return x.relu(); }
-    std::string_view type_name() const override { return "NoParams"; }
-    std::string_view member_list() const override { return ""; }
-    void visit_members(nn::detail::MemberVisitor&) override {}
-    const void* object_begin() const override { return this; }
-    size_t object_size() const override { return sizeof(*this); }
-    std::unique_ptr<nn::Module> copy_module() const override { return nullptr; }
-    Tensor call_tensor(const Tensor& x) override { return nn::detail::call_forward(*this, x); }
-  } model;
+  NoParams model;
   expect_error([&] { strata::optim::SGD opt(model.parameters()); },
                "[SGD] was given no parameters (1 group, all empty)");
   expect_error([&] { strata::optim::Adam opt(model.parameters()); },

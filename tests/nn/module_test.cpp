@@ -60,6 +60,11 @@ struct TwoOutputs : nn::Module {
   STRATA_MODULE(TwoOutputs, fc)
 };
 
+struct Sqrt : nn::Module {
+  Tensor forward(const Tensor& x) { return x.sqrt(); }
+  STRATA_MODULE(Sqrt)
+};
+
 std::vector<std::string> names_of(const std::vector<std::pair<std::string, Tensor>>& named) {
   std::vector<std::string> out;
   for (const auto& [n, t] : named) out.push_back(n);
@@ -349,16 +354,6 @@ TEST(Module, SummaryListsShapesAndCounts) {
 }
 
 TEST(Module, AnomalyReportsNameTheModule) {
-  struct Sqrt : nn::Module {
-    Tensor forward(const Tensor& x) { return x.sqrt(); }
-    std::string_view type_name() const override { return "Sqrt"; }
-    std::string_view member_list() const override { return ""; }
-    void visit_members(nn::detail::MemberVisitor&) override {}
-    const void* object_begin() const override { return this; }
-    size_t object_size() const override { return sizeof(*this); }
-    std::unique_ptr<nn::Module> copy_module() const override { return nullptr; }
-    Tensor call_tensor(const Tensor& x) override { return nn::detail::call_forward(*this, x); }
-  };
   Sqrt m;
   Tensor x = strata::tensor({0.0, 1.0}, {.dtype = strata::kFloat64}).requires_grad_();
   strata::autograd::DetectAnomalyGuard anomaly;
