@@ -11,6 +11,7 @@ const Kernels& cpu_kernels() {
     Kernels k;
     cpu::register_elementwise(k);
     cpu::register_reduce(k);
+    cpu::register_softmax(k);
     cpu::register_matmul(k);
     cpu::register_indexing(k);
     cpu::register_random(k);

@@ -4,7 +4,7 @@
 
 namespace strata::backend::cpu {
 void register_elementwise(Kernels& k);
-void register_reduce(Kernels& k);  // also calls register_softmax
+void register_reduce(Kernels& k);
 void register_softmax(Kernels& k);
 void register_matmul(Kernels& k);
 void register_indexing(Kernels& k);

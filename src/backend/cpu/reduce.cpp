@@ -296,8 +296,6 @@ void register_reduce(Kernels& k) {
   k.reduce = &reduce;
   k.arg_reduce = &arg_reduce;
   k.cumsum = &cumsum;
-  // kernels.cpp lists one register call per file; softmax's kernels join the reductions' here.
-  register_softmax(k);
 }
 
 }  // namespace strata::backend::cpu
