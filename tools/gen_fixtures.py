@@ -64,6 +64,18 @@ def as_list(out):
     return list(out)
 
 
+def inputs_json(inputs, leaves):
+    """Each input as recorded: its values, and whether the reader makes it non-contiguous and a leaf."""
+    out = []
+    for inp, t in zip(inputs, leaves):
+        j = tensor_json(t)
+        if inp.noncontig:
+            j["noncontig"] = True
+        j["requires_grad"] = inp.grad
+        out.append(j)
+    return out
+
+
 def run_case(fn, where, name, inputs, params):
     leaves = []
     for inp in inputs:
@@ -76,13 +88,7 @@ def run_case(fn, where, name, inputs, params):
             t.requires_grad_(True)
         leaves.append(t)
     outs = as_list(fn(leaves, params))
-    case = {"name": name, "params": params, "inputs": []}
-    for inp, t in zip(inputs, leaves):
-        j = tensor_json(t)
-        if inp.noncontig:
-            j["noncontig"] = True
-        j["requires_grad"] = inp.grad
-        case["inputs"].append(j)
+    case = {"name": name, "params": params, "inputs": inputs_json(inputs, leaves)}
     case["outputs"] = [tensor_json(o) for o in outs]
     diff = [o.requires_grad for o in outs]
     if any(diff):

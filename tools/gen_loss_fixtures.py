@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_fixtures import tensor_json  # noqa: E402  (shared float formatting)
+from gen_fixtures import inputs_json, tensor_json  # noqa: E402  (shared float formatting)
 
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "losses")
 F32, F64, I64 = torch.float32, torch.float64, torch.int64
@@ -120,13 +120,7 @@ def run_case(loss, name, inputs, params):
     out = call(loss, leaves, params)
     upstream = None if out.dim() == 0 else torch.randn(out.shape, dtype=out.dtype)
     grads = grads_of(out, leaves, upstream)
-    case = {"name": name, "params": params, "inputs": []}
-    for inp, t in zip(inputs, leaves):
-        j = tensor_json(t)
-        if inp.noncontig:
-            j["noncontig"] = True
-        j["requires_grad"] = inp.grad
-        case["inputs"].append(j)
+    case = {"name": name, "params": params, "inputs": inputs_json(inputs, leaves)}
     case["output"] = tensor_json(out)
     case["upstream"] = None if upstream is None else tensor_json(upstream)
     case["grads"] = [None if g is None else tensor_json(g) for g in grads]
