@@ -1,5 +1,10 @@
 // The strata side of strata_bench: each workload written the way a user would write it.
 #include <strata/strata.h>
+// TODO(bench): include it unconditionally once threads.h is committed (it is being written).
+#if __has_include(<strata/threads.h>)
+#include <strata/threads.h>
+#define STRATA_BENCH_HAS_THREADS 1
+#endif
 
 #include "workloads.h"
 
@@ -7,6 +12,8 @@ namespace strata_bench {
 namespace {
 
 using strata::Tensor;
+namespace F = strata::nn::functional;
+namespace nn = strata::nn;
 
 void add_4(benchmark::State& state) {
   guarded(state, [&] {
@@ -48,10 +55,10 @@ void matmul_64(benchmark::State& state) {
   });
 }
 
-struct SimpleNet : strata::nn::Module {
-  strata::nn::Linear fc1;
-  strata::nn::ReLU relu;
-  strata::nn::Linear fc2;
+struct SimpleNet : nn::Module {
+  nn::Linear fc1;
+  nn::ReLU relu;
+  nn::Linear fc2;
   SimpleNet(int64_t in, int64_t hidden, int64_t out) : fc1(in, hidden), fc2(hidden, out) {}
   Tensor forward(const Tensor& x) { return fc2(relu(fc1(x))); }
   STRATA_MODULE(SimpleNet, fc1, relu, fc2)
@@ -65,7 +72,7 @@ void simple_net_step(benchmark::State& state) {
     Tensor y = strata::tensor({0, 1, 1, 0}, {.dtype = strata::kInt64});
     for (auto _ : state) {
       opt.zero_grad();
-      Tensor loss = strata::nn::functional::cross_entropy(model(x), y);
+      Tensor loss = F::cross_entropy(model(x), y);
       loss.backward();
       opt.step();
       benchmark::DoNotOptimize(loss.data_ptr());
@@ -73,14 +80,95 @@ void simple_net_step(benchmark::State& state) {
   });
 }
 
+void simple_net_forward(benchmark::State& state) {
+  guarded(state, [&] {
+    SimpleNet model(10, 32, 2);
+    Tensor x = strata::randn({4, 10});
+    for (auto _ : state) {
+      Tensor out = model(x);
+      benchmark::DoNotOptimize(out.data_ptr());
+    }
+  });
+}
+
+void mlp_adam_step(benchmark::State& state) {
+  guarded(state, [&] {
+    nn::Sequential model(nn::Linear(784, 1024), nn::ReLU(), nn::Linear(1024, 1024), nn::ReLU(),
+                         nn::Linear(1024, 10));
+    strata::optim::Adam opt(model.parameters(), {.lr = 1e-3});
+    Tensor x = strata::randn({256, 784});
+    Tensor y = strata::randint(0, 10, {256});
+    for (auto _ : state) {
+      opt.zero_grad();
+      Tensor loss = F::cross_entropy(model(x), y);
+      loss.backward();
+      opt.step();
+      benchmark::DoNotOptimize(loss.data_ptr());
+    }
+  });
+}
+
+void sgemm(benchmark::State& state, int64_t n) {
+  guarded(state, [&] {
+    Tensor a = strata::randn({n, n});
+    Tensor b = strata::randn({n, n});
+    for (auto _ : state) {
+      Tensor c = a.matmul(b);
+      benchmark::DoNotOptimize(c.data_ptr());
+    }
+  });
+}
+void sgemm_1024(benchmark::State& state) { sgemm(state, 1024); }
+void sgemm_4096(benchmark::State& state) { sgemm(state, 4096); }
+
+// Forward and backward of f(x) over a [256, 1024] leaf; (y * g).sum() rather than y.sum(), whose
+// gradient through a softmax or a normalisation is zero and could be short-cut.
+template <typename Fn>
+void row_op_fwd_bwd(benchmark::State& state, Fn f) {
+  guarded(state, [&] {
+    Tensor x = strata::randn({256, 1024}).requires_grad_();
+    Tensor g = strata::randn({256, 1024});
+    for (auto _ : state) {
+      Tensor y = f(x);
+      (y * g).sum().backward();
+      benchmark::DoNotOptimize(x.grad().data_ptr());
+      x.set_grad(Tensor());
+    }
+  });
+}
+
+void softmax_fwd_bwd(benchmark::State& state) {
+  row_op_fwd_bwd(state, [](const Tensor& x) { return strata::softmax(x, -1); });
+}
+
+void layernorm_fwd_bwd(benchmark::State& state) {
+  row_op_fwd_bwd(state, [](const Tensor& x) {
+    Tensor mean = strata::mean(x, {-1}, /*keepdim=*/true);
+    Tensor var = strata::var(x, {-1}, /*correction=*/0, /*keepdim=*/true);
+    return (x - mean) * strata::rsqrt(var + kLayerNormEps);
+  });
+}
+
 }  // namespace
 
-void register_strata_workloads() {
-  using Fn = void (*)(benchmark::State&);
-  const Fn fns[] = {add_4, chain_16, matmul_64, simple_net_step};
-  static_assert(std::size(fns) == std::size(kWorkloads));
-  for (size_t i = 0; i < std::size(fns); ++i)
-    benchmark::RegisterBenchmark(benchmark_name(kWorkloads[i], "strata").c_str(), fns[i]);
+WorkloadFns strata_workloads(int threads) {
+#ifdef STRATA_BENCH_HAS_THREADS
+  strata::set_num_threads(threads);
+#else
+  (void)threads;
+#endif
+  WorkloadFns fns{};
+  fns.at(workload_index("add_4")) = add_4;
+  fns.at(workload_index("chain_16")) = chain_16;
+  fns.at(workload_index("matmul_64")) = matmul_64;
+  fns.at(workload_index("simple_net_step")) = simple_net_step;
+  fns.at(workload_index("simple_net_forward")) = simple_net_forward;
+  fns.at(workload_index("mlp_adam_step")) = mlp_adam_step;
+  fns.at(workload_index("sgemm_1024")) = sgemm_1024;
+  fns.at(workload_index("sgemm_4096")) = sgemm_4096;
+  fns.at(workload_index("softmax_fwd_bwd")) = softmax_fwd_bwd;
+  fns.at(workload_index("layernorm_fwd_bwd")) = layernorm_fwd_bwd;
+  return fns;
 }
 
 }  // namespace strata_bench

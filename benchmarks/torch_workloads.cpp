@@ -2,7 +2,10 @@
 // libtorch's C++ API. Built only when CMake finds libtorch.
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/module.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -12,6 +15,12 @@
 
 namespace strata_bench {
 namespace {
+
+// libtorch 1.13's C++ zero_grad() zeroes the gradients; dropping them instead does what strata's
+// zero_grad() does (PyTorch 2's set_to_none), so both libraries do the same work.
+void drop_grads(std::vector<torch::Tensor>& params) {
+  for (auto& p : params) p.mutable_grad().reset();
+}
 
 void add_4(benchmark::State& state) {
   guarded(state, [&] {
@@ -26,16 +35,15 @@ void add_4(benchmark::State& state) {
 
 void chain_16(benchmark::State& state) {
   guarded(state, [&] {
-    torch::Tensor a = torch::randn({16}, torch::requires_grad());
-    torch::Tensor b = torch::randn({16}, torch::requires_grad());
-    torch::Tensor c = torch::randn({16}, torch::requires_grad());
+    std::vector<torch::Tensor> leaves = {torch::randn({16}, torch::requires_grad()),
+                                         torch::randn({16}, torch::requires_grad()),
+                                         torch::randn({16}, torch::requires_grad())};
+    const torch::Tensor &a = leaves[0], &b = leaves[1], &c = leaves[2];
     for (auto _ : state) {
       torch::Tensor y = ((a * b) + c).tanh().sum();
       y.backward();
       benchmark::DoNotOptimize(a.grad().data_ptr());
-      a.mutable_grad().reset();
-      b.mutable_grad().reset();
-      c.mutable_grad().reset();
+      drop_grads(leaves);
     }
   });
 }
@@ -67,9 +75,7 @@ void simple_net_step(benchmark::State& state) {
     torch::Tensor x = torch::randn({4, 10});
     torch::Tensor y = torch::tensor({0, 1, 1, 0}, torch::kInt64);
     for (auto _ : state) {
-      // libtorch 1.13's C++ zero_grad() zeroes the gradients; drop them instead, as strata's
-      // zero_grad() does (PyTorch 2's set_to_none), so both do the same work.
-      for (auto& p : params) p.mutable_grad().reset();
+      drop_grads(params);
       torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
       loss.backward();
       opt.step();
@@ -78,17 +84,95 @@ void simple_net_step(benchmark::State& state) {
   });
 }
 
+void simple_net_forward(benchmark::State& state) {
+  guarded(state, [&] {
+    auto model = std::make_shared<SimpleNetImpl>(10, 32, 2);
+    torch::Tensor x = torch::randn({4, 10});
+    for (auto _ : state) {
+      torch::Tensor out = model->forward(x);
+      benchmark::DoNotOptimize(out.data_ptr());
+    }
+  });
+}
+
+void mlp_adam_step(benchmark::State& state) {
+  guarded(state, [&] {
+    torch::nn::Sequential model(torch::nn::Linear(784, 1024), torch::nn::ReLU(),
+                                torch::nn::Linear(1024, 1024), torch::nn::ReLU(),
+                                torch::nn::Linear(1024, 10));
+    std::vector<torch::Tensor> params = model->parameters();
+    torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-3));
+    torch::Tensor x = torch::randn({256, 784});
+    torch::Tensor y = torch::randint(0, 10, {256}, torch::kInt64);
+    for (auto _ : state) {
+      drop_grads(params);
+      torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+      loss.backward();
+      opt.step();
+      benchmark::DoNotOptimize(loss.data_ptr());
+    }
+  });
+}
+
+void sgemm(benchmark::State& state, int64_t n) {
+  guarded(state, [&] {
+    torch::Tensor a = torch::randn({n, n});
+    torch::Tensor b = torch::randn({n, n});
+    for (auto _ : state) {
+      torch::Tensor c = torch::mm(a, b);
+      benchmark::DoNotOptimize(c.data_ptr());
+    }
+  });
+}
+void sgemm_1024(benchmark::State& state) { sgemm(state, 1024); }
+void sgemm_4096(benchmark::State& state) { sgemm(state, 4096); }
+
+template <typename Fn>
+void row_op_fwd_bwd(benchmark::State& state, Fn f) {
+  guarded(state, [&] {
+    std::vector<torch::Tensor> leaves = {torch::randn({256, 1024}, torch::requires_grad())};
+    const torch::Tensor& x = leaves[0];
+    torch::Tensor g = torch::randn({256, 1024});
+    for (auto _ : state) {
+      torch::Tensor y = f(x);
+      (y * g).sum().backward();
+      benchmark::DoNotOptimize(x.grad().data_ptr());
+      drop_grads(leaves);
+    }
+  });
+}
+
+void softmax_fwd_bwd(benchmark::State& state) {
+  row_op_fwd_bwd(state, [](const torch::Tensor& x) { return torch::softmax(x, -1); });
+}
+
+void layernorm_fwd_bwd(benchmark::State& state) {
+  row_op_fwd_bwd(state, [](const torch::Tensor& x) {
+    torch::Tensor mean = x.mean({-1}, /*keepdim=*/true);
+    torch::Tensor var = x.var({-1}, /*unbiased=*/false, /*keepdim=*/true);
+    return (x - mean) * torch::rsqrt(var + kLayerNormEps);
+  });
+}
+
 }  // namespace
 
-std::string register_libtorch_workloads() {
-  // strata computes on the calling thread; pinning libtorch to one thread too makes the ratio
-  // compare the cost of an op rather than how many cores each library grabs.
-  torch::set_num_threads(1);
-  using Fn = void (*)(benchmark::State&);
-  const Fn fns[] = {add_4, chain_16, matmul_64, simple_net_step};
-  static_assert(std::size(fns) == std::size(kWorkloads));
-  for (size_t i = 0; i < std::size(fns); ++i)
-    benchmark::RegisterBenchmark(benchmark_name(kWorkloads[i], "libtorch").c_str(), fns[i]);
+WorkloadFns libtorch_workloads(int intra_op_threads) {
+  torch::set_num_threads(intra_op_threads);
+  WorkloadFns fns{};
+  fns.at(workload_index("add_4")) = add_4;
+  fns.at(workload_index("chain_16")) = chain_16;
+  fns.at(workload_index("matmul_64")) = matmul_64;
+  fns.at(workload_index("simple_net_step")) = simple_net_step;
+  fns.at(workload_index("simple_net_forward")) = simple_net_forward;
+  fns.at(workload_index("mlp_adam_step")) = mlp_adam_step;
+  fns.at(workload_index("sgemm_1024")) = sgemm_1024;
+  fns.at(workload_index("sgemm_4096")) = sgemm_4096;
+  fns.at(workload_index("softmax_fwd_bwd")) = softmax_fwd_bwd;
+  fns.at(workload_index("layernorm_fwd_bwd")) = layernorm_fwd_bwd;
+  return fns;
+}
+
+std::string libtorch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR);
 }
 

@@ -1,31 +1,89 @@
 #pragma once
-// The workloads of strata_bench. Each library registers one benchmark per workload, named
-// "<workload>/<library>", so the summary can pair the two measurements of the same work.
+// The workloads of strata_bench, their targets and how long each is timed. Each library supplies one
+// benchmark function per workload it runs (WorkloadFns, in kWorkloads' order); bench_main.cpp registers
+// them as "<workload>/<library>" so the results can pair the measurements of the same work.
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <benchmark/benchmark.h>
 
 namespace strata_bench {
 
+// What strata's time is divided by to give a workload's ratio.
+enum class Reference {
+  kLibtorch,     // libtorch on the same work, at its fastest setting for the thread count
+  kBestLibrary,  // the fastest library measured (libtorch's torch::mm or OpenBLAS's cblas_sgemm)
+};
+
 struct Workload {
   const char* name;
   const char* description;
+  Reference reference;
+  double target;     // met when strata's median time / the reference's median time <= target
+  bool two_threads;  // measured at 1 and 2 threads (else at 1 thread only)
+  double flops;      // floating-point operations per iteration, for a GFLOP/s column (0: none)
+  // Per process: `repetitions` repetitions of at least `min_time` seconds each, or of exactly
+  // `iterations` iterations when that is > 0 (the big GEMM: one call is over a second).
+  double min_time;
+  int repetitions;
+  int64_t iterations;
 };
 
-// In table order. The sizes are small on purpose: they measure per-op overhead, which is what
-// dominates eager training of small models; matmul_64 measures a small GEMM.
+// "strata >= 0.95x the best library" as a time ratio.
+inline constexpr double kGemmTarget = 1 / 0.95;
+inline constexpr double kLayerNormEps = 1e-5;
+
+// In table order.
 inline constexpr Workload kWorkloads[] = {
-    {"add_4", "a + b, two [4] float32 tensors"},
-    {"chain_16", "((a * b) + c).tanh().sum() and its backward, [16] float32 leaves, grads reset"},
-    {"matmul_64", "a.matmul(b), two [64, 64] float32 matrices"},
+    // Per-op overhead on tiny tensors, 1 thread only: threads cannot help work this small.
+    {"add_4", "a + b, two [4] float32 tensors", Reference::kLibtorch, 0.25, false, 0, 0.05, 5, 0},
+    {"chain_16", "((a * b) + c).tanh().sum() and its backward, [16] float32 leaves, grads reset",
+     Reference::kLibtorch, 0.25, false, 0, 0.05, 5, 0},
+    {"matmul_64", "a.matmul(b), two [64, 64] float32 matrices", Reference::kLibtorch, 0.25, false, 0, 0.05, 5,
+     0},
     {"simple_net_step",
-     "SimpleNet 10-32-2 training step at batch 4: zero_grad, forward, cross_entropy, backward, SGD step"},
+     "SimpleNet 10-32-2 training step at batch 4: zero_grad, forward, cross_entropy, backward, SGD step",
+     Reference::kLibtorch, 0.10, true, 0, 0.1, 5, 0},
+    {"simple_net_forward", "SimpleNet 10-32-2 forward at batch 4, parameters requiring grad (graph recorded)",
+     Reference::kLibtorch, 0.15, true, 0, 0.1, 5, 0},
+    {"mlp_adam_step",
+     "MLP 784-1024-1024-10 (ReLU) training step at batch 256: zero_grad, forward, cross_entropy, backward, "
+     "Adam step",
+     Reference::kLibtorch, 0.80, true, 0, 0.3, 5, 0},
+    {"sgemm_1024", "C = A B, float32 [1024, 1024] x [1024, 1024]", Reference::kBestLibrary, kGemmTarget, true,
+     2.0 * 1024 * 1024 * 1024, 0.2, 5, 0},
+    {"sgemm_4096", "C = A B, float32 [4096, 4096] x [4096, 4096]", Reference::kBestLibrary, kGemmTarget, true,
+     2.0 * 4096 * 4096 * 4096, 0, 3, 1},
+    {"softmax_fwd_bwd", "y = softmax(x, -1) on [256, 1024] float32, then (y * g).sum().backward()",
+     Reference::kLibtorch, 0.80, true, 0, 0.1, 5, 0},
+    {"layernorm_fwd_bwd",
+     "y = (x - x.mean(-1)) * rsqrt(x.var(-1, correction 0) + 1e-5) on [256, 1024] float32, then "
+     "(y * g).sum().backward()",
+     Reference::kLibtorch, 0.80, true, 0, 0.1, 5, 0},
 };
+inline constexpr size_t kNumWorkloads = std::size(kWorkloads);
 
-inline std::string benchmark_name(const Workload& w, const char* library) {
-  return std::string(w.name) + "/" + library;
+// The position of a workload in kWorkloads; throws for a name that is not there.
+inline size_t workload_index(std::string_view name) {
+  for (size_t i = 0; i < kNumWorkloads; ++i)
+    if (name == kWorkloads[i].name) return i;
+  throw std::logic_error("strata_bench: no workload named " + std::string(name));
 }
+
+inline const Workload* find_workload(std::string_view name) {
+  for (const Workload& w : kWorkloads)
+    if (name == w.name) return &w;
+  return nullptr;
+}
+
+using WorkloadFn = void (*)(benchmark::State&);
+// One entry per kWorkloads entry, in its order; nullptr where a library does not run that workload.
+using WorkloadFns = std::array<WorkloadFn, kNumWorkloads>;
 
 // Runs `loop` (a benchmark's `for (auto _ : state)` loop); an exception (an op not implemented
 // yet, say) marks that benchmark as failed with its message instead of ending the whole run.
@@ -38,11 +96,20 @@ void guarded(benchmark::State& state, Loop&& loop) {
   }
 }
 
-void register_strata_workloads();
+// strata: sets its thread count (strata::set_num_threads) and returns its workloads.
+WorkloadFns strata_workloads(int threads);
 
 #ifdef STRATA_BENCH_WITH_TORCH
-// Pins libtorch to one intra-op thread, registers its workloads, and returns its version.
-std::string register_libtorch_workloads();
+// libtorch: sets its intra-op thread count (torch::set_num_threads) and returns its workloads. Its
+// OpenMP and BLAS threads are fixed by the environment before it loads (see settings.h).
+WorkloadFns libtorch_workloads(int intra_op_threads);
+std::string libtorch_version();
+#endif
+
+#ifdef STRATA_BENCH_WITH_OPENBLAS
+// OpenBLAS's cblas_sgemm called directly, with `threads` OpenBLAS threads: the GEMM workloads only.
+WorkloadFns openblas_workloads(int threads);
+std::string openblas_version();
 #endif
 
 }  // namespace strata_bench
