@@ -13,3 +13,4 @@
 #include "strata/scalar.h"
 #include "strata/shape.h"
 #include "strata/tensor.h"
+#include "strata/threads.h"
