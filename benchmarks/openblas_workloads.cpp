@@ -29,6 +29,7 @@ void sgemm(benchmark::State& state, int n) {
     benchmark::ClobberMemory();
   }
 }
+void sgemm_64(benchmark::State& state) { sgemm(state, 64); }
 void sgemm_1024(benchmark::State& state) { sgemm(state, 1024); }
 void sgemm_4096(benchmark::State& state) { sgemm(state, 4096); }
 
@@ -38,6 +39,7 @@ WorkloadFns openblas_workloads(int threads) {
   g_threads = threads;
   openblas_set_num_threads(threads);
   WorkloadFns fns{};
+  fns.at(workload_index("matmul_64")) = sgemm_64;
   fns.at(workload_index("sgemm_1024")) = sgemm_1024;
   fns.at(workload_index("sgemm_4096")) = sgemm_4096;
   return fns;

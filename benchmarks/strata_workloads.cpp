@@ -1,10 +1,6 @@
 // The strata side of strata_bench: each workload written the way a user would write it.
 #include <strata/strata.h>
-// TODO(bench): include it unconditionally once threads.h is committed (it is being written).
-#if __has_include(<strata/threads.h>)
 #include <strata/threads.h>
-#define STRATA_BENCH_HAS_THREADS 1
-#endif
 
 #include "workloads.h"
 
@@ -152,11 +148,7 @@ void layernorm_fwd_bwd(benchmark::State& state) {
 }  // namespace
 
 WorkloadFns strata_workloads(int threads) {
-#ifdef STRATA_BENCH_HAS_THREADS
   strata::set_num_threads(threads);
-#else
-  (void)threads;
-#endif
   WorkloadFns fns{};
   fns.at(workload_index("add_4")) = add_4;
   fns.at(workload_index("chain_16")) = chain_16;
