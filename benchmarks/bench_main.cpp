@@ -12,6 +12,7 @@
 // --torch_setting  one of settings.h's libtorch settings for that thread count (default t1 / blas2)
 // --out          this process's measurements as JSON, for --merge
 // --summary_out  the table as JSON
+// --markdown_out the table as Markdown
 // --quick        2 short repetitions per workload: to see that everything runs, not to measure
 // --merge        read the --out files of earlier processes and print (and write) their table
 // --list_libraries  print the libraries this build measures ("strata libtorch openblas") and exit
@@ -39,7 +40,7 @@ struct Options {
   std::string library = "all";
   int threads = 1;
   std::string torch_setting;
-  std::string out, summary_out;
+  std::string out, summary_out, markdown_out;
   bool quick = false;
   bool merge = false;
   bool list_libraries = false;
@@ -66,6 +67,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.out = a + 6;
     else if (starts_with(a, "--summary_out="))
       o.summary_out = a + 14;
+    else if (starts_with(a, "--markdown_out="))
+      o.markdown_out = a + 15;
     else if (std::strcmp(a, "--quick") == 0)
       o.quick = true;
     else if (std::strcmp(a, "--list_libraries") == 0)
@@ -161,12 +164,22 @@ bool write_json_file(const std::string& path, const nlohmann::json& j) {
   return true;
 }
 
-bool print_and_write(const std::vector<ProcessRun>& runs, const std::string& summary_out) {
+bool print_and_write(const std::vector<ProcessRun>& runs, const Options& o) {
   const Summary summary = merge(runs);
   print_table(std::cout, summary);
-  if (summary_out.empty()) return true;
-  if (!write_json_file(summary_out, summary_json(summary))) return false;
-  std::cout << "\nwrote " << summary_out << "\n";
+  if (!o.summary_out.empty()) {
+    if (!write_json_file(o.summary_out, summary_json(summary))) return false;
+    std::cout << "\nwrote " << o.summary_out << "\n";
+  }
+  if (!o.markdown_out.empty()) {
+    std::ofstream md(o.markdown_out);
+    print_markdown(md, summary);
+    if (!md) {
+      std::cerr << "strata_bench: could not write " << o.markdown_out << "\n";
+      return false;
+    }
+    std::cout << "wrote " << o.markdown_out << "\n";
+  }
   return true;
 }
 
@@ -186,7 +199,7 @@ int run_merge(const Options& o) {
       return 1;
     }
   }
-  return print_and_write(runs, o.summary_out) ? 0 : 1;
+  return print_and_write(runs, o) ? 0 : 1;
 }
 
 int run_benchmarks(Options& o, char** argv) {
@@ -246,7 +259,7 @@ int run_benchmarks(Options& o, char** argv) {
   run.measurements = collector.measurements();
 
   if (!o.out.empty() && !write_json_file(o.out, to_json(run))) return 1;
-  return print_and_write({run}, o.summary_out) ? 0 : 1;
+  return print_and_write({run}, o) ? 0 : 1;
 }
 
 }  // namespace

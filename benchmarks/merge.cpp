@@ -227,6 +227,27 @@ void print_table(std::ostream& os, const Summary& s) {
   os.flush();
 }
 
+void print_markdown(std::ostream& os, const Summary& s) {
+  os << fmt::format(
+      "{} processes on {} ({} CPUs), load average {:.2f} at start ({:.2f}-{:.2f} at process starts); "
+      "fp32 peak {:.1f} GFLOP/s per core. Median over processes (min) of each process's median time; "
+      "1 thread: process CPU time, 2 threads: wall-clock.\n\n",
+      s.processes, s.cpu_model, s.cpus, s.load_at_start, s.load_min, s.load_max, s.peak_gflops);
+  os << "| workload | threads | strata | vs | its time | ratio | target | met |\n";
+  os << "| --- | ---: | ---: | --- | ---: | ---: | ---: | --- |\n";
+  for (const Row& r : s.rows) {
+    const Candidate* best = r.best();
+    const auto ratio = r.ratio();
+    const auto met = r.met();
+    std::string strata = r.strata ? format_stats(*r.strata) : (r.strata_error.empty() ? "-" : "error");
+    os << fmt::format("| `{}` | {} | {} | {} | {} | {} | ≤ {:.3g} | {} |\n", r.workload->name, r.threads,
+                      strata, best ? candidate_name(*best) : "-", best ? format_stats(best->stats) : "-",
+                      ratio ? fmt::format("{:.3f}", *ratio) : "-", r.workload->target,
+                      met ? (*met ? "yes" : "**no**") : "");
+  }
+  os.flush();
+}
+
 nlohmann::json summary_json(const Summary& s) {
   nlohmann::json rows = nlohmann::json::array();
   for (const Row& r : s.rows) {

@@ -52,6 +52,8 @@ struct Summary {
 
 Summary merge(const std::vector<ProcessRun>& runs);
 void print_table(std::ostream& os, const Summary& summary);
+// The main table as Markdown, with a line on the machine and the load, to paste into a README.
+void print_markdown(std::ostream& os, const Summary& summary);
 nlohmann::json summary_json(const Summary& summary);
 
 }  // namespace strata_bench

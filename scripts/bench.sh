@@ -2,7 +2,8 @@
 # Builds strata_bench (Release) and runs the benchmark suite: every workload through strata and
 # through libtorch (when libtorch-dev is installed) and OpenBLAS, at 1 and 2 threads, each library
 # setting in processes of its own, several processes each; then the merged table on stdout and in
-# build/bench/: summary.json (the table), table.txt, and processes/ (each process's JSON and log).
+# build/bench/: summary.json (the table), table.txt, table.md (Markdown), and processes/ (each
+# process's JSON and log).
 #
 #   scripts/bench.sh [--processes=K] [--threads="1 2"] [--settings2="blas2 both2"] [--quick]
 #                    [strata_bench flags, e.g. --benchmark_filter=sgemm]
@@ -90,4 +91,5 @@ for ((p = 1; p <= processes; p++)); do
   done
 done
 
-"$bench" --merge --summary_out="$out/summary.json" "${files[@]}" | tee "$out/table.txt"
+"$bench" --merge --summary_out="$out/summary.json" --markdown_out="$out/table.md" "${files[@]}" |
+  tee "$out/table.txt"
