@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <span>
 
 #include "autograd/node.h"
 #include "strata/autograd.h"
@@ -19,7 +20,7 @@ Edge gradient_edge(const Tensor& t) {
   return {impl.grad_accumulator, 0};
 }
 
-std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
+TensorList AccumulateGrad::apply(TensorList&& grads) {
   auto leaf = leaf_.lock();
   Tensor& g = grads[0];
   if (!leaf || !g.defined()) return {};
@@ -62,11 +63,16 @@ struct Capture {
   size_t result_index;
 };
 
-void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs, bool keep_graph,
-         bool create_graph, const std::vector<Capture>& captures, std::vector<Tensor>* captured) {
+// The engine's work lists come from the small-block pool, like the nodes: a steady-state backward
+// pass allocates nothing from the heap (tests/nn/zero_alloc_step_test.cpp).
+template <typename T>
+using PooledVector = std::vector<T, backend::cpu::SmallAllocator<T>>;
+
+void run(std::span<const Tensor> outputs, std::span<const Tensor> grad_outputs, bool keep_graph,
+         bool create_graph, std::span<const Capture> captures, std::vector<Tensor>* captured) {
   // Roots.
-  std::vector<Edge> roots;
-  std::vector<Tensor> root_grads;
+  PooledVector<Edge> roots;
+  TensorList root_grads;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     if (!out.requires_grad())
@@ -94,7 +100,7 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   // dozen or two nodes.
   static std::atomic<uint64_t> epoch_counter{0};
   const uint64_t epoch = ++epoch_counter;
-  std::vector<Node*> stack;
+  PooledVector<Node*> stack;
   stack.reserve(32);
   auto visit = [&](Node* n) {
     if (n->visit_epoch == epoch) return;
@@ -118,7 +124,7 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
     Tensor& slot = e.node->input_buffer.slot(e.input_nr, e.node->num_outputs);
     slot = slot.defined() ? slot + g : std::move(g);
   };
-  std::vector<Node*>& ready = stack;  // empty again
+  PooledVector<Node*>& ready = stack;  // empty again
   for (size_t i = 0; i < roots.size(); ++i) add_to_buffer(roots[i], root_grads[i]);
   for (auto& e : roots)
     if (e.node->dependencies == 0 && std::find(ready.begin(), ready.end(), e.node.get()) == ready.end())
@@ -132,7 +138,7 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
   } restore{previous_mode};
 
   const bool anomaly = is_anomaly_enabled();
-  std::vector<Tensor> grads;  // reused by every node
+  TensorList grads;  // reused by every node
   grads.reserve(4);
   while (!ready.empty()) {
     Node* node = ready.back();
@@ -154,7 +160,7 @@ void run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_out
         std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
     // autograd::grad returns gradients instead of accumulating them into leaves.
     const bool skip = !any_grad || (captured != nullptr && dynamic_cast<AccumulateGrad*>(node) != nullptr);
-    std::vector<Tensor> input_grads;
+    TensorList input_grads;
     if (!skip) input_grads = node->apply(std::move(grads));
     grads.clear();  // the output gradients die here unless the node kept them
     if (anomaly) {
@@ -198,7 +204,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 }
 
 void backward(const Tensor& output, const Tensor& gradient, bool retain_graph, bool create_graph) {
-  run({output}, {gradient}, retain_graph || create_graph, create_graph, {}, nullptr);
+  run(std::span<const Tensor>(&output, 1), std::span<const Tensor>(&gradient, 1),
+      retain_graph || create_graph, create_graph, {}, nullptr);
 }
 
 }  // namespace strata::autograd

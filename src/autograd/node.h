@@ -9,11 +9,17 @@
 #include <utility>
 #include <vector>
 
+#include "backend/cpu/allocator.h"
 #include "strata/tensor.h"
 
 namespace strata::autograd {
 
 class Node;
+
+/// Gradients passed into and out of backward functions. Their blocks come from the per-thread
+/// small-block pool, like the nodes themselves, so a steady-state backward pass does not touch the
+/// heap.
+using TensorList = std::vector<Tensor, backend::cpu::SmallAllocator<Tensor>>;
 
 /// Where a gradient goes: input slot `input_nr` of `node`. An empty edge drops the gradient.
 struct Edge {
@@ -76,7 +82,7 @@ class GradBuffer {
     return rest_[i - 1];
   }
   /// Moves the gradients into `out` (one per output, undefined where none arrived) and clears.
-  void take(std::vector<Tensor>& out, size_t num_outputs) {
+  void take(TensorList& out, size_t num_outputs) {
     out.clear();
     out.push_back(std::move(first_));
     for (size_t i = 1; i < num_outputs; ++i)
@@ -91,14 +97,14 @@ class GradBuffer {
 
  private:
   Tensor first_;
-  std::vector<Tensor> rest_;
+  TensorList rest_;
 };
 
 class Node {
  public:
   virtual ~Node() = default;
   /// grads[i] is the gradient of output i (undefined when nothing flowed there; treat as zero).
-  virtual std::vector<Tensor> apply(std::vector<Tensor>&& grads) = 0;
+  virtual TensorList apply(TensorList&& grads) = 0;
   virtual std::string_view name() const = 0;
   /// Frees what was saved for backward; called after backward unless the graph is retained.
   virtual void release_saved() {}
@@ -121,7 +127,7 @@ class Node {
 class AccumulateGrad final : public Node {
  public:
   explicit AccumulateGrad(const std::shared_ptr<detail::TensorImpl>& leaf) : leaf_(leaf) {}
-  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override;
+  TensorList apply(TensorList&& grads) override;
   std::string_view name() const override { return "AccumulateGrad"; }
   std::shared_ptr<detail::TensorImpl> leaf() const { return leaf_.lock(); }
 

@@ -11,7 +11,7 @@
 namespace strata::autograd {
 
 template <typename Saved>
-using BackwardFn = std::vector<Tensor> (*)(const Saved& saved, const std::vector<Tensor>& grads);
+using BackwardFn = TensorList (*)(const Saved& saved, const TensorList& grads);
 
 template <typename Saved>
 class OpNode final : public Node {
@@ -19,7 +19,7 @@ class OpNode final : public Node {
   OpNode(std::string_view name, BackwardFn<Saved> fn, Saved saved)
       : name_(name), fn_(fn), saved_(std::move(saved)) {}
 
-  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
+  TensorList apply(TensorList&& grads) override {
     if (released_)
       fail(
           "[{}] backward through this graph a second time: its saved tensors were freed after the "

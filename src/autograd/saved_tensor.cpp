@@ -1,5 +1,7 @@
 #include "autograd/saved_tensor.h"
 
+#include "backend/cpu/allocator.h"
+
 #include "strata/autograd.h"
 #include "strata/error.h"
 
@@ -17,7 +19,7 @@ SavedTensor SavedTensor::output(const Tensor& t) {
   SavedTensor s;
   if (!t.defined()) return s;
   auto& impl = t.impl();
-  auto alias = std::make_shared<detail::TensorImpl>();
+  auto alias = std::allocate_shared<detail::TensorImpl>(backend::cpu::SmallAllocator<detail::TensorImpl>());
   alias->storage = impl.storage;
   alias->set_shape(impl.sizes, impl.strides, impl.offset);
   alias->dtype = impl.dtype;

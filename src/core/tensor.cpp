@@ -65,8 +65,9 @@ namespace {
 template <typename T>
 Tensor wrap_buffer(T* data, const Shape& shape) {
   auto impl = ops::new_impl();
-  impl->storage =
-      std::make_shared<detail::Storage>(static_cast<void*>(data), shape.numel() * sizeof(T), Device::cpu());
+  impl->storage = std::allocate_shared<detail::Storage>(backend::cpu::SmallAllocator<detail::Storage>(),
+                                                        static_cast<void*>(data), shape.numel() * sizeof(T),
+                                                        Device::cpu());
   impl->dtype = dtype_of_v<T>;
   impl->set_shape(shape, contiguous_strides(shape), 0);
   return Tensor(std::move(impl));
@@ -93,7 +94,16 @@ T Tensor::item() const {
   if (numel() != 1)
     fail("[item] only a one-element tensor converts to a number, got {} with {} elements", describe(),
          numel());
-  return to_vector<T>()[0];
+  // Copied straight into a local: reading a loss every step allocates nothing.
+  if constexpr (std::is_same_v<T, bool>) {
+    uint8_t byte = 0;
+    backend::kernels(device(), "item").copy(wrap_buffer(reinterpret_cast<bool*>(&byte), shape()), *this);
+    return byte != 0;
+  } else {
+    T value{};
+    backend::kernels(device(), "item").copy(wrap_buffer(&value, shape()), *this);
+    return value;
+  }
 }
 
 Tensor Tensor::to(Device target) const {

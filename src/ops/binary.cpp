@@ -42,13 +42,13 @@ struct AddSaved {
   Operands o;
   Scalar alpha;
 };
-std::vector<Tensor> add_backward(const AddSaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList add_backward(const AddSaved& s, const autograd::TensorList& g) {
   Tensor gb;
   if (s.o.need_b)
     gb = reduce_grad(s.alpha.to_double() == 1.0 ? g[0] : g[0] * s.alpha, s.o.b_shape, s.o.b_dtype);
   return {s.o.need_a ? reduce_grad(g[0], s.o.a_shape, s.o.a_dtype) : Tensor(), gb};
 }
-std::vector<Tensor> sub_backward(const AddSaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList sub_backward(const AddSaved& s, const autograd::TensorList& g) {
   Tensor gb;
   if (s.o.need_b) gb = reduce_grad(g[0] * (-s.alpha.to_double()), s.o.b_shape, s.o.b_dtype);
   return {s.o.need_a ? reduce_grad(g[0], s.o.a_shape, s.o.a_dtype) : Tensor(), gb};
@@ -58,13 +58,13 @@ struct PairSaved {
   Operands o;
   SavedTensor a, b, out;
 };
-std::vector<Tensor> mul_backward(const PairSaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList mul_backward(const PairSaved& s, const autograd::TensorList& g) {
   Tensor ga, gb;
   if (s.o.need_a) ga = reduce_grad(g[0] * s.b.unpack("MulBackward", "other"), s.o.a_shape, s.o.a_dtype);
   if (s.o.need_b) gb = reduce_grad(g[0] * s.a.unpack("MulBackward", "self"), s.o.b_shape, s.o.b_dtype);
   return {ga, gb};
 }
-std::vector<Tensor> div_backward(const PairSaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList div_backward(const PairSaved& s, const autograd::TensorList& g) {
   const Tensor b = s.b.unpack("DivBackward", "other");
   Tensor ga, gb;
   if (s.o.need_a) ga = reduce_grad(g[0] / b, s.o.a_shape, s.o.a_dtype);
@@ -72,7 +72,7 @@ std::vector<Tensor> div_backward(const PairSaved& s, const std::vector<Tensor>& 
     gb = reduce_grad(-g[0] * s.a.unpack("DivBackward", "self") / (b * b), s.o.b_shape, s.o.b_dtype);
   return {ga, gb};
 }
-std::vector<Tensor> pow_backward(const PairSaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList pow_backward(const PairSaved& s, const autograd::TensorList& g) {
   const Tensor a = s.a.unpack("PowBackward", "self"), b = s.b.unpack("PowBackward", "exponent");
   Tensor ga, gb;
   if (s.o.need_a) {
@@ -88,7 +88,7 @@ std::vector<Tensor> pow_backward(const PairSaved& s, const std::vector<Tensor>& 
   return {ga, gb};
 }
 // maximum/minimum: the gradient goes to the larger (smaller) operand, split evenly on ties.
-std::vector<Tensor> max_min_backward(const PairSaved& s, const std::vector<Tensor>& g, bool is_max) {
+autograd::TensorList max_min_backward(const PairSaved& s, const autograd::TensorList& g, bool is_max) {
   const Tensor a = s.a.unpack(is_max ? "MaximumBackward" : "MinimumBackward", "self");
   const Tensor b = s.b.unpack(is_max ? "MaximumBackward" : "MinimumBackward", "other");
   const Tensor tie = a == b;
@@ -100,10 +100,10 @@ std::vector<Tensor> max_min_backward(const PairSaved& s, const std::vector<Tenso
   if (s.o.need_b) gb = reduce_grad(where(tie, half, where(a_wins, zero, g[0])), s.o.b_shape, s.o.b_dtype);
   return {ga, gb};
 }
-std::vector<Tensor> maximum_backward(const PairSaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList maximum_backward(const PairSaved& s, const autograd::TensorList& g) {
   return max_min_backward(s, g, true);
 }
-std::vector<Tensor> minimum_backward(const PairSaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList minimum_backward(const PairSaved& s, const autograd::TensorList& g) {
   return max_min_backward(s, g, false);
 }
 
@@ -111,7 +111,7 @@ struct WhereSaved {
   Operands o;
   SavedTensor cond;
 };
-std::vector<Tensor> where_backward(const WhereSaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList where_backward(const WhereSaved& s, const autograd::TensorList& g) {
   const Tensor cond = s.cond.unpack("WhereBackward", "condition");
   const Tensor zero = zeros_like(g[0]);
   Tensor ga, gb;
@@ -301,8 +301,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
     fail("[where] condition must be a bool tensor, got {}; compare first (x > 0) or use .to(strata::kBool)",
          condition.describe());
   const DType dtype = ops::result_type(a, b);
-  const Shape shape =
-      ops::broadcast_shapes("where", ops::broadcast_shapes("where", condition, a).vec(), b.shape());
+  const Shape shape = ops::broadcast_shapes("where", ops::broadcast_shapes("where", condition, a), b.shape());
   Tensor out = ops::empty_tensor(shape, dtype, a.device());
   backend::kernels(a.device(), "where").where(out, condition, ops::cast(a, dtype), ops::cast(b, dtype));
   if (ops::needs_grad({&a, &b}))

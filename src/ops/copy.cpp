@@ -9,8 +9,8 @@ namespace {
 struct CopySaved {
   DType in_dtype = kFloat32;
 };
-std::vector<Tensor> clone_backward(const CopySaved&, const std::vector<Tensor>& g) { return {g[0]}; }
-std::vector<Tensor> to_dtype_backward(const CopySaved& s, const std::vector<Tensor>& g) {
+autograd::TensorList clone_backward(const CopySaved&, const autograd::TensorList& g) { return {g[0]}; }
+autograd::TensorList to_dtype_backward(const CopySaved& s, const autograd::TensorList& g) {
   return {g[0].to(s.in_dtype)};
 }
 

@@ -58,7 +58,7 @@ void check_index_range(std::string_view op, const Tensor& index, int64_t size, i
 namespace {
 
 using autograd::SavedTensor;
-using Grads = std::vector<Tensor>;
+using Grads = autograd::TensorList;
 
 void check_index_dtype(std::string_view op, const Tensor& index, bool allow_int32) {
   if (index.dtype() == kInt64 || (allow_int32 && index.dtype() == kInt32)) return;

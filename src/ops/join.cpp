@@ -17,7 +17,7 @@ namespace strata {
 namespace ops {
 namespace {
 
-using Grads = std::vector<Tensor>;
+using Grads = autograd::TensorList;
 
 // PyTorch still accepts (and skips) 1-d empty tensors in cat whatever the other inputs' rank.
 bool legacy_empty(const Tensor& t) { return t.dim() == 1 && t.size(0) == 0; }

@@ -14,7 +14,7 @@ namespace ops {
 namespace {
 
 using autograd::SavedTensor;
-using Grads = std::vector<Tensor>;
+using Grads = autograd::TensorList;
 
 void check_operands(std::string_view op, const Tensor& a, const Tensor& b) {
   check_defined(op, {&a, &b});

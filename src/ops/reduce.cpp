@@ -74,7 +74,7 @@ Tensor reduce_keep(std::string_view op, backend::ReduceOp kind, const Tensor& x,
 
 namespace {
 
-using Grads = std::vector<Tensor>;
+using Grads = autograd::TensorList;
 using autograd::SavedTensor;
 using namespace reduction;
 

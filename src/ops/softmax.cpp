@@ -3,8 +3,8 @@
 // floating point; logsumexp of integers or bools gives the default float dtype, as PyTorch.
 //
 // Each op is one autograd node. softmax and log_softmax run one fused kernel forward and one
-// backward (they are the hot path of every classifier); logsumexp's forward is composed from
-// primitives under NoGradGuard. Not the fully composed `x - logsumexp(x)` graph: that graph saves
+// backward (they are the hot path of every classifier); logsumexp's forward is one fused kernel
+// over one dim (composed from primitives under NoGradGuard for several). Not the fully composed `x - logsumexp(x)` graph: that graph saves
 // several intermediates and backpropagates through ~6 nodes, while the closed forms below save only
 // the output and are exactly the stable gradients (softmax: y (g - sum(g y)); log_softmax:
 // g - exp(y) sum(g)). Written with public ops they also serve double backward.
@@ -18,7 +18,7 @@ namespace strata {
 namespace ops {
 namespace {
 
-using Grads = std::vector<Tensor>;
+using Grads = autograd::TensorList;
 using autograd::SavedTensor;
 using namespace reduction;
 
@@ -44,13 +44,29 @@ Grads logsumexp_backward(const ExpNormSaved& s, const Grads& g) {
 
 Tensor logsumexp_forward(const Tensor& x, const std::vector<bool>& mask, bool keepdim) {
   const Shape dims = mask_dims(mask);
+  const Shape final = final_shape(x.shape(), mask, keepdim);
+  // One fused pass when one dim is reduced, or all dims of a contiguous tensor (one dim of its
+  // flat view); other sets of dims are composed below.
+  const auto& kernels = backend::kernels(x.device(), "logsumexp");
+  if (kernels.logsumexp != nullptr && (x.dtype() == kFloat32 || x.dtype() == kFloat64)) {
+    if (dims.size() <= 1) {
+      Tensor out = empty_tensor(keepdim_shape(x.shape(), mask), x.dtype(), x.device());
+      kernels.logsumexp(out, x, dims.empty() ? 0 : dims[0]);
+      return drop_reduced(out, final);
+    }
+    if (x.is_contiguous() && static_cast<int64_t>(dims.size()) == x.dim()) {
+      Tensor out = empty_tensor({1}, x.dtype(), x.device());
+      kernels.logsumexp(out, x.reshape({x.numel()}), 0);
+      return drop_reduced(out, final);
+    }
+  }
   Tensor m = shift_of("logsumexp", x, mask);
   // An infinite maximum (a group of all -inf, or one holding +inf) is replaced by 0: then the
   // result is log(0) = -inf or log(inf) = inf instead of NaN from inf - inf. An empty group's
   // maximum is -inf too, giving log(0) = -inf, the log of an empty sum.
   m = where(abs(m) == std::numeric_limits<double>::infinity(), zeros_like(m), m);
   const Tensor lse = log(sum(exp(x - m), dims, true)) + m;
-  return drop_reduced(lse, final_shape(x.shape(), mask, keepdim));
+  return drop_reduced(lse, final);
 }
 
 // ---- softmax / log_softmax ----

@@ -14,7 +14,7 @@ namespace strata {
 namespace ops {
 namespace {
 
-using Grads = std::vector<Tensor>;
+using Grads = autograd::TensorList;
 using autograd::SavedTensor;
 using namespace reduction;
 

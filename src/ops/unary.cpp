@@ -33,7 +33,7 @@ struct UnarySaved {
   double p0 = 0, p1 = 0;
 };
 
-using Grads = std::vector<Tensor>;
+using Grads = autograd::TensorList;
 Tensor X(const UnarySaved& s, std::string_view op) { return s.x.unpack(op, "self"); }
 Tensor Y(const UnarySaved& s, std::string_view op) { return s.out.unpack(op, "result"); }
 

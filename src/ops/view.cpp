@@ -11,7 +11,7 @@ namespace strata {
 namespace ops {
 namespace {
 
-using Grads = std::vector<Tensor>;
+using Grads = autograd::TensorList;
 
 // A view op's node: what is needed to map the gradient back to the input's shape.
 struct ViewSaved {
