@@ -157,7 +157,7 @@ void layernorm_fwd_bwd(benchmark::State& state) {
 }  // namespace
 
 WorkloadFns libtorch_workloads(int intra_op_threads) {
-  torch::set_num_threads(intra_op_threads);
+  if (intra_op_threads > 0) torch::set_num_threads(intra_op_threads);
   WorkloadFns fns{};
   fns.at(workload_index("add_4")) = add_4;
   fns.at(workload_index("chain_16")) = chain_16;

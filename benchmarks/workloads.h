@@ -101,8 +101,9 @@ void guarded(benchmark::State& state, Loop&& loop) {
 WorkloadFns strata_workloads(int threads);
 
 #ifdef STRATA_BENCH_WITH_TORCH
-// libtorch: sets its intra-op thread count (torch::set_num_threads) and returns its workloads. Its
-// OpenMP and BLAS threads are fixed by the environment before it loads (see settings.h).
+// libtorch: sets its intra-op thread count (torch::set_num_threads; 0 leaves libtorch's default)
+// and returns its workloads. Its OpenMP and BLAS threads are fixed by the environment before it
+// loads (see settings.h).
 WorkloadFns libtorch_workloads(int intra_op_threads);
 std::string libtorch_version();
 #endif
