@@ -5,7 +5,7 @@
 # libtorch.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ libfmt-dev libopenblas-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev)
+packages=(cmake ninja-build g++ libfmt-dev libopenblas-dev libhwy-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed'; then

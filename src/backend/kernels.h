@@ -79,6 +79,10 @@ struct Kernels {
   /// and its gradient g: y * (g - sum(g * y)), or g - exp(y) * sum(g). One shape and dtype.
   void (*softmax_backward)(const Tensor& grad_in, const Tensor& g, const Tensor& y, int64_t dim,
                            bool log) = nullptr;
+  /// out (x's shape with size 1 along dim) = log(sum(exp(x))) along dim, shifted by each lane's
+  /// maximum; a lane of all -inf (or an empty one) gives -inf, one holding inf gives inf, one
+  /// holding NaN gives NaN. Floating dtypes, out of x's dtype.
+  void (*logsumexp)(const Tensor& out, const Tensor& x, int64_t dim) = nullptr;
   /// out[b] = add[b] + op(a[b]) @ op(b[b]) for 3-d operands [B, M, K] x [B, K, N] -> [B, M, N], or
   /// 2-d ones [M, K] x [K, N] -> [M, N] (any strides, stride 0 included). op(t) is t, or t with its
   /// last two dims swapped when trans_a / trans_b is set (a is then [.., K, M], b [.., N, K]).

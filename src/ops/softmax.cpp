@@ -4,10 +4,11 @@
 //
 // Each op is one autograd node. softmax and log_softmax run one fused kernel forward and one
 // backward (they are the hot path of every classifier); logsumexp's forward is one fused kernel
-// over one dim (composed from primitives under NoGradGuard for several). Not the fully composed `x - logsumexp(x)` graph: that graph saves
-// several intermediates and backpropagates through ~6 nodes, while the closed forms below save only
-// the output and are exactly the stable gradients (softmax: y (g - sum(g y)); log_softmax:
-// g - exp(y) sum(g)). Written with public ops they also serve double backward.
+// when it reduces one dim, and composed from primitives under NoGradGuard for several. Not the
+// fully composed `x - logsumexp(x)` graph: that graph saves several intermediates and
+// backpropagates through ~6 nodes, while the closed forms below save only the output and are
+// exactly the stable gradients (softmax: y (g - sum(g y)); log_softmax: g - exp(y) sum(g)).
+// Written with public ops they also serve double backward.
 #include <limits>
 
 #include "ops/reduce.h"

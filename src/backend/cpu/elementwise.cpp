@@ -1,21 +1,40 @@
-// Elementwise CPU kernels: binary, unary, where, clamp, copy and fill, over any strides.
+// Elementwise CPU kernels: binary, unary, where, clamp, copy and fill, over any strides. Float and
+// double arithmetic and math functions run their contiguous runs through the per-target vector
+// loops of simd.h; everything else is plain loops. Large outputs are split across threads
+// (loops.h); each element's result does not depend on the split.
 #include <cmath>
 #include <limits>
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/dispatch.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/simd.h"
 
 namespace strata::backend::cpu {
 namespace {
 
+template <typename T>
+constexpr bool kSimdType = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
+// Runs shorter than this skip the call into the vector loops when the scalar expression gives
+// the same bits (the per-op cost of tiny tensors matters as much as the speed of large ones).
+constexpr int64_t kShortRun = 16;
+
 // One innermost run of out = f(a, b). The common stride patterns get their own loops so the
-// compiler can vectorise them.
+// compiler can vectorise them; `vec` (when set) runs them for float and double instead and must
+// give f's bits.
 template <typename R, typename A, typename B, typename F>
-void binary_run(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n, F f) {
+void binary_run(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n, F f,
+                const simd::Loops<A>* vec = nullptr, simd::Binary kind = simd::Binary::Add, A alpha = A(1)) {
   R* o = reinterpret_cast<R*>(p[0]);
   const A* a = reinterpret_cast<const A*>(p[1]);
   const B* b = reinterpret_cast<const B*>(p[2]);
+  if constexpr (kSimdType<A> && std::is_same_v<A, R> && std::is_same_v<A, B>) {
+    if (vec != nullptr && n >= kShortRun && s[0] == 1 && (s[1] == 1 || s[2] == 1) && s[1] <= 1 && s[2] <= 1) {
+      const auto pattern = s[1] == 0 ? simd::Pattern::SV : s[2] == 0 ? simd::Pattern::VS : simd::Pattern::VV;
+      return vec->binary(kind, pattern, o, a, b, n, alpha);
+    }
+  }
   if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
     for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
   } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
@@ -30,25 +49,67 @@ void binary_run(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
 }
 
 template <typename R, typename A, typename B, typename F>
-void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
-  for_each_run<3>({&out, &a, &b}, [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s,
-                                      int64_t n) { binary_run<R, A, B>(p, s, n, f); });
+void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f, int64_t grain = kGrainCheap) {
+  for_each_run<3>(
+      {&out, &a, &b},
+      [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+        binary_run<R, A, B>(p, s, n, f);
+      },
+      grain);
+}
+
+// Float/double arithmetic through the vector loops; f is the same operation as scalar code.
+template <typename T, typename F>
+void binary_vec(const Tensor& out, const Tensor& a, const Tensor& b, F f, simd::Binary kind, T alpha = T(1)) {
+  const simd::Loops<T>& vec = simd::table().loops<T>();
+  for_each_run<3>(
+      {&out, &a, &b},
+      [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+        binary_run<T, T, T>(p, s, n, f, vec.binary ? &vec : nullptr, kind, alpha);
+      },
+      kGrainCheap);
 }
 
 template <typename R, typename A, typename F>
-void unary_loop(const Tensor& out, const Tensor& x, F f) {
-  for_each_run<2>({&out, &x}, [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
-    R* o = reinterpret_cast<R*>(p[0]);
-    const A* a = reinterpret_cast<const A*>(p[1]);
-    if (s[0] == 1 && s[1] == 1) {
-      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
-    } else if (s[0] == 1 && s[1] == 0) {
-      const R v = f(*a);
-      for (int64_t i = 0; i < n; ++i) o[i] = v;
-    } else {
-      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(a[i * s[1]]);
-    }
-  });
+void unary_loop(const Tensor& out, const Tensor& x, F f, int64_t grain = kGrainCheap) {
+  for_each_run<2>(
+      {&out, &x},
+      [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+        R* o = reinterpret_cast<R*>(p[0]);
+        const A* a = reinterpret_cast<const A*>(p[1]);
+        if (s[0] == 1 && s[1] == 1) {
+          for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
+        } else if (s[0] == 1 && s[1] == 0) {
+          const R v = f(*a);
+          for (int64_t i = 0; i < n; ++i) o[i] = v;
+        } else {
+          for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(a[i * s[1]]);
+        }
+      },
+      grain);
+}
+
+// A float/double function through the vector loops, for every layout: strided runs go through a
+// contiguous buffer, so that a value's result never depends on where it sits.
+template <typename T>
+void unary_vec(const Tensor& out, const Tensor& x, simd::Unary op, T p0 = T(0), T p1 = T(0)) {
+  const simd::Loops<T>& vec = simd::table().loops<T>();
+  for_each_run<2>(
+      {&out, &x},
+      [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+        T* o = reinterpret_cast<T*>(p[0]);
+        const T* a = reinterpret_cast<const T*>(p[1]);
+        if (s[0] == 1 && s[1] == 1) return vec.unary(op, o, a, n, p0, p1);
+        constexpr int64_t kBuf = 256;
+        T buf[kBuf];
+        for (int64_t i0 = 0; i0 < n; i0 += kBuf) {
+          const int64_t m = std::min(kBuf, n - i0);
+          for (int64_t i = 0; i < m; ++i) buf[i] = a[(i0 + i) * s[1]];
+          vec.unary(op, buf, buf, m, p0, p1);
+          for (int64_t i = 0; i < m; ++i) o[(i0 + i) * s[0]] = buf[i];
+        }
+      },
+      kGrainTranscendental);
 }
 
 template <typename T>
@@ -73,6 +134,44 @@ T int_pow(T base, T exp) {
 
 template <typename T>
 void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  if constexpr (kSimdType<T>) {
+    const bool unit = alpha.to<double>() == 1.0;
+    const T al = alpha.to<T>();
+    switch (op) {
+      case BinaryOp::Add:
+        if (unit)
+          return binary_vec<T>(
+              out, a, b, [](T x, T y) { return x + y; }, simd::Binary::Add);
+        return binary_vec<T>(
+            out, a, b, [al](T x, T y) { return x + al * y; }, simd::Binary::AddScaled, al);
+      case BinaryOp::Sub:  // x - al * y is x + (-al) * y to the bit
+        if (unit)
+          return binary_vec<T>(
+              out, a, b, [](T x, T y) { return x - y; }, simd::Binary::Sub);
+        return binary_vec<T>(
+            out, a, b, [al](T x, T y) { return x - al * y; }, simd::Binary::AddScaled, -al);
+      case BinaryOp::Mul:
+        return binary_vec<T>(
+            out, a, b, [](T x, T y) { return x * y; }, simd::Binary::Mul);
+      case BinaryOp::Div:
+        return binary_vec<T>(
+            out, a, b, [](T x, T y) { return x / y; }, simd::Binary::Div);
+      case BinaryOp::Maximum:
+        return binary_vec<T>(
+            out, a, b, [](T x, T y) { return std::isnan(x)   ? x
+                                             : std::isnan(y) ? y
+                                                             : (x > y ? x : y); },
+            simd::Binary::Max);
+      case BinaryOp::Minimum:
+        return binary_vec<T>(
+            out, a, b, [](T x, T y) { return std::isnan(x)   ? x
+                                             : std::isnan(y) ? y
+                                                             : (x < y ? x : y); },
+            simd::Binary::Min);
+      default:
+        break;
+    }
+  }
   switch (op) {
     case BinaryOp::Add:
       if constexpr (std::is_same_v<T, bool>)
@@ -105,10 +204,13 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       break;
     case BinaryOp::Pow:
       if constexpr (std::is_floating_point_v<T>) {
-        return binary_loop<T, T, T>(out, a, b, [](T x, T y) {
-          if (y == T(2)) return x * x;
-          return std::pow(x, y);
-        });
+        return binary_loop<T, T, T>(
+            out, a, b,
+            [](T x, T y) {
+              if (y == T(2)) return x * x;
+              return std::pow(x, y);
+            },
+            kGrainTranscendental);
       } else if constexpr (!std::is_same_v<T, bool>) {
         return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return int_pow(x, y); });
       }
@@ -150,46 +252,58 @@ T sigmoid(T x) {
 
 template <typename T>
 void unary_float(UnaryOp op, const Tensor& out, const Tensor& x, double p0, double p1) {
-  constexpr T kSqrt2Pi = T(0.7978845608028654);  // sqrt(2 / pi)
   constexpr T kInvSqrt2 = T(0.7071067811865476);
+  const bool vec = simd::table().loops<T>().unary != nullptr;
+  // Functions the vector loops have, with their scalar form for a build without them.
+  auto either = [&](simd::Unary v, auto f) {
+    if (vec) return unary_vec<T>(out, x, v, T(p0), T(p1));
+    unary_loop<T, T>(out, x, f, kGrainTranscendental);
+  };
   switch (op) {
     case UnaryOp::Exp:
-      return unary_loop<T, T>(out, x, [](T v) { return std::exp(v); });
+      return either(simd::Unary::Exp, [](T v) { return std::exp(v); });
     case UnaryOp::Log:
-      return unary_loop<T, T>(out, x, [](T v) { return std::log(v); });
+      return either(simd::Unary::Log, [](T v) { return std::log(v); });
     case UnaryOp::Log1p:
-      return unary_loop<T, T>(out, x, [](T v) { return std::log1p(v); });
+      return either(simd::Unary::Log1p, [](T v) { return std::log1p(v); });
     case UnaryOp::Sqrt:
-      return unary_loop<T, T>(out, x, [](T v) { return std::sqrt(v); });
+      return either(simd::Unary::Sqrt, [](T v) { return std::sqrt(v); });
     case UnaryOp::Rsqrt:
-      return unary_loop<T, T>(out, x, [](T v) { return T(1) / std::sqrt(v); });
-    case UnaryOp::Sin:
-      return unary_loop<T, T>(out, x, [](T v) { return std::sin(v); });
-    case UnaryOp::Cos:
-      return unary_loop<T, T>(out, x, [](T v) { return std::cos(v); });
+      return either(simd::Unary::Rsqrt, [](T v) { return T(1) / std::sqrt(v); });
     case UnaryOp::Tanh:
-      return unary_loop<T, T>(out, x, [](T v) { return std::tanh(v); });
-    case UnaryOp::Erf:
-      return unary_loop<T, T>(out, x, [](T v) { return std::erf(v); });
+      return either(simd::Unary::Tanh, [](T v) { return std::tanh(v); });
     case UnaryOp::Sigmoid:
-      return unary_loop<T, T>(out, x, [](T v) { return sigmoid(v); });
-    case UnaryOp::GeluErf:
-      return unary_loop<T, T>(out, x, [=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); });
-    case UnaryOp::GeluTanh:
-      return unary_loop<T, T>(out, x, [=](T v) {
-        return T(0.5) * v * (T(1) + std::tanh(kSqrt2Pi * (v + T(0.044715) * v * v * v)));
-      });
+      return either(simd::Unary::Sigmoid, [](T v) { return sigmoid(v); });
     case UnaryOp::Silu:
-      return unary_loop<T, T>(out, x, [](T v) { return v * sigmoid(v); });
+      return either(simd::Unary::Silu, [](T v) { return v * sigmoid(v); });
+    case UnaryOp::GeluTanh:
+      return either(simd::Unary::GeluTanh, [](T v) {
+        return T(0.5) * v * (T(1) + std::tanh(T(0.7978845608028654) * (v + T(0.044715) * v * v * v)));
+      });
     case UnaryOp::Softplus: {
       const T beta = T(p0), threshold = T(p1);
-      return unary_loop<T, T>(
-          out, x, [=](T v) { return v * beta > threshold ? v : std::log1p(std::exp(v * beta)) / beta; });
+      return either(simd::Unary::Softplus,
+                    [=](T v) { return v * beta > threshold ? v : std::log1p(std::exp(v * beta)) / beta; });
     }
     case UnaryOp::LeakyRelu: {
       const T slope = T(p0);
-      return unary_loop<T, T>(out, x, [=](T v) { return v > T(0) ? v : v * slope; });
+      return either(simd::Unary::LeakyRelu, [=](T v) { return v > T(0) ? v : v * slope; });
     }
+    case UnaryOp::Relu:
+      return either(simd::Unary::Relu, [](T v) { return std::isnan(v) ? v : (v > T(0) ? v : T(0)); });
+    // Scalar std:: functions (no vector form in Highway 1.0).
+    case UnaryOp::Sin:
+      return unary_loop<T, T>(
+          out, x, [](T v) { return std::sin(v); }, kGrainTranscendental);
+    case UnaryOp::Cos:
+      return unary_loop<T, T>(
+          out, x, [](T v) { return std::cos(v); }, kGrainTranscendental);
+    case UnaryOp::Erf:
+      return unary_loop<T, T>(
+          out, x, [](T v) { return std::erf(v); }, kGrainTranscendental);
+    case UnaryOp::GeluErf:
+      return unary_loop<T, T>(
+          out, x, [=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); }, kGrainTranscendental);
     default:
       break;
   }
@@ -201,7 +315,9 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& x, double p0, double p1)
     return dispatch_all(x.dtype(), "logical_not",
                         [&]<typename T>() { unary_loop<bool, T>(out, x, [](T v) { return v == T(0); }); });
   }
-  if (op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Sign || op == UnaryOp::Relu) {
+  const bool float_relu = op == UnaryOp::Relu && (x.dtype() == kFloat32 || x.dtype() == kFloat64);
+  if (op == UnaryOp::Neg || op == UnaryOp::Abs || op == UnaryOp::Sign ||
+      (op == UnaryOp::Relu && !float_relu)) {
     return dispatch_numeric(x.dtype(), "unary", [&]<typename T>() {
       switch (op) {
         case UnaryOp::Neg:
@@ -224,14 +340,16 @@ void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, co
 
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   dispatch_storage(out.dtype(), "where", [&]<typename T>() {
-    for_each_run<4>({&out, &cond, &a, &b},
-                    [](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
-                      T* o = reinterpret_cast<T*>(p[0]);
-                      const bool* c = reinterpret_cast<const bool*>(p[1]);
-                      const T* x = reinterpret_cast<const T*>(p[2]);
-                      const T* y = reinterpret_cast<const T*>(p[3]);
-                      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]];
-                    });
+    for_each_run<4>(
+        {&out, &cond, &a, &b},
+        [](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+          T* o = reinterpret_cast<T*>(p[0]);
+          const bool* c = reinterpret_cast<const bool*>(p[1]);
+          const T* x = reinterpret_cast<const T*>(p[2]);
+          const T* y = reinterpret_cast<const T*>(p[3]);
+          for (int64_t i = 0; i < n; ++i) o[i * s[0]] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]];
+        },
+        kGrainCheap);
   });
 }
 
@@ -275,10 +393,13 @@ void fill(const Tensor& dst, const Scalar& value) {
       v = T(value.to<float>());
     else
       v = value.to<T>();
-    for_each_run<1>({&dst}, [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
-      T* o = reinterpret_cast<T*>(p[0]);
-      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
-    });
+    for_each_run<1>(
+        {&dst},
+        [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
+          T* o = reinterpret_cast<T*>(p[0]);
+          for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
+        },
+        kGrainCheap);
   });
 }
 

@@ -1,14 +1,29 @@
 #pragma once
 // Strided N-d loops over several operands of one shape. Dims are coalesced (merged where memory
 // allows) and the innermost dim is handed to a callback as a 1-d run, so contiguous and
-// broadcast (stride 0) cases become simple loops the compiler vectorises.
+// broadcast (stride 0) cases become simple loops the compiler vectorises. Given a grain, the
+// element range is split across strata's threads (core/parallel.h).
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
+#include "core/parallel.h"
 #include "strata/shape.h"
 #include "strata/tensor.h"
 
 namespace strata::backend::cpu {
+
+// Elements per chunk when a kernel splits its work across threads: a chunk should be worth
+// ~20 us, well above the ~1-4 us of handing it to a worker (measured on a Zen 3 with
+// benchmarks/kernels_bench.cpp; below two grains a kernel runs on the calling thread alone).
+/// Arithmetic, comparisons, copies: ~0.3-0.6 ns per float out of cache.
+constexpr int64_t kGrainCheap = 32768;
+/// Vector exp/log/tanh and friends: ~1-2 ns per float; std::sin, erf, pow: more.
+constexpr int64_t kGrainTranscendental = 8192;
+/// Sums, max/min: ~0.15 ns per float.
+constexpr int64_t kGrainReduce = 65536;
+/// Chunks start at multiples of this many elements (whole cache lines for float and double).
+constexpr int64_t kChunkAlign = 64;
 
 template <int N>
 struct LoopPlan {
@@ -81,11 +96,60 @@ void run_plan(const LoopPlan<N>& p, std::array<char*, N> base, const std::array<
   }
 }
 
+/// run_plan restricted to the elements [begin, end) of the plan's iteration order: runs may start
+/// and end inside an innermost run.
+template <int N, typename Inner>
+void run_plan_range(const LoopPlan<N>& p, std::array<char*, N> base, const std::array<int64_t, N>& elsize,
+                    int64_t begin, int64_t end, Inner&& inner) {
+  const int last = p.ndim - 1;
+  const int64_t inner_n = p.sizes[last];
+  std::array<int64_t, N> inner_strides;
+  for (int k = 0; k < N; ++k) inner_strides[k] = p.strides[k][last];
+  std::array<int64_t, Shape::kMaxDims> counter{};
+  int64_t outer = begin / inner_n, offset = begin % inner_n;
+  for (int d = last - 1; d >= 0; --d) {
+    counter[d] = outer % p.sizes[d];
+    outer /= p.sizes[d];
+    for (int k = 0; k < N; ++k) base[k] += counter[d] * p.strides[k][d] * elsize[k];
+  }
+  for (int64_t pos = begin; pos < end;) {
+    const int64_t len = std::min(inner_n - offset, end - pos);
+    std::array<char*, N> q = base;
+    for (int k = 0; k < N; ++k) q[k] += offset * inner_strides[k] * elsize[k];
+    inner(q, inner_strides, len);
+    pos += len;
+    offset = 0;
+    for (int d = last - 1; d >= 0; --d) {
+      if (++counter[d] < p.sizes[d]) {
+        for (int k = 0; k < N; ++k) base[k] += p.strides[k][d] * elsize[k];
+        break;
+      }
+      counter[d] = 0;
+      for (int k = 0; k < N; ++k) base[k] -= p.strides[k][d] * (p.sizes[d] - 1) * elsize[k];
+    }
+  }
+}
+
+/// Calls f(begin, end) over [0, n) split in chunks of about `grain` elements starting at multiples
+/// of kChunkAlign, across strata's threads (serially below two grains).
+template <typename F>
+void parallel_elements(int64_t n, int64_t grain, F&& f) {
+  if (grain <= 0 || n < 2 * grain) {
+    if (n > 0) f(int64_t{0}, n);
+    return;
+  }
+  const int64_t blocks = (n + kChunkAlign - 1) / kChunkAlign;
+  detail::parallel_for(0, blocks, std::max<int64_t>(1, grain / kChunkAlign),
+                       [&](int64_t b, int64_t e) { f(b * kChunkAlign, std::min(n, e * kChunkAlign)); });
+}
+
 /// Runs inner(ptrs, strides, n) over N operands broadcast to operand 0's shape (operand 0 is the
 /// output). Operands that are contiguous with the output's element count, or single elements, take
-/// one flat run: the common case of small tensors pays for no plan at all.
+/// one flat run: the common case of small tensors pays for no plan at all. With a grain > 0, the
+/// elements are split across threads (runs then start and end at chunk boundaries), so `inner`
+/// must only touch the elements it is given.
 template <int N, typename Inner>
-void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner) {
+void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner, int64_t grain = 0) {
   const detail::TensorImpl& out = ops[0]->impl();
   if (out.numel == 0) return;
   std::array<char*, N> base;
@@ -105,7 +169,15 @@ void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner) {
     }
   }
   if (flat) {
-    inner(base, flat_strides, out.numel);
+    if (grain <= 0 || out.numel < 2 * grain) {
+      inner(base, flat_strides, out.numel);
+      return;
+    }
+    parallel_elements(out.numel, grain, [&](int64_t b, int64_t e) {
+      std::array<char*, N> p = base;
+      for (int k = 0; k < N; ++k) p[k] += b * flat_strides[k] * elsize[k];
+      inner(p, flat_strides, e - b);
+    });
     return;
   }
   const size_t rank = out.sizes.size();
@@ -119,7 +191,15 @@ void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner) {
     }
     sp[k] = st[k].data();
   }
-  run_plan<N>(make_plan<N>(out.sizes, sp), base, elsize, inner);
+  const LoopPlan<N> plan = make_plan<N>(out.sizes, sp);
+  bool overlapping = false;  // an output with stride-0 dims: threads would write one element together
+  for (int d = 0; d < plan.ndim; ++d) overlapping = overlapping || plan.strides[0][d] == 0;
+  if (grain <= 0 || out.numel < 2 * grain || overlapping) {
+    run_plan<N>(plan, base, elsize, inner);
+    return;
+  }
+  parallel_elements(out.numel, grain,
+                    [&](int64_t b, int64_t e) { run_plan_range<N>(plan, base, elsize, b, e, inner); });
 }
 
 }  // namespace strata::backend::cpu

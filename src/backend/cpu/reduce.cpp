@@ -1,15 +1,19 @@
 // Reduction kernels: whole-tensor and multi-dim reductions, and arg_reduce/cumsum along one dim.
 // For `reduce`, the output is viewed with stride 0 along reduced dims and the input is
-// walked once in memory order, accumulating into a buffer of the accumulator type.
+// walked once in memory order, accumulating into a buffer of the accumulator type. Float and
+// double sums, means, max and min of contiguous rows or columns take reduce_fast.h's vectorised,
+// multi-threaded path instead.
 #include <array>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/dispatch.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/reduce_fast.h"
 #include "strata/factories.h"
 
 namespace strata::backend::cpu {
@@ -57,30 +61,17 @@ struct Store {
 constexpr int64_t kMaxBlockColumns = 1024;
 
 // The common small case without a loop plan or scratch tensors: contiguous x and out whose
-// reduced dims form one leading or one trailing block once size-1 dims are set aside. x is then an
-// [outer, inner] matrix reduced down its columns (leading block) or along its rows (trailing
-// block, or all dims, or none). Returns false when the layout is not of that kind.
+// reduced dims form one leading or one trailing block (reduce_matrix). Returns false when the
+// layout is not of that kind.
 template <typename T, typename Acc, typename F, typename Finish>
 bool reduce_blocks(const Tensor& out, const Tensor& x, Acc init, F combine, Finish finish) {
-  if (!x.is_contiguous() || !out.is_contiguous() || x.dim() != out.dim()) return false;
   if (out.dtype() != dtype_of_v<T> && out.dtype() != kInt64) return false;
-  int64_t reduced = 1, kept = 1;
-  int changes = 0;
-  bool first_reduced = false, any = false, prev_reduced = false;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    const int64_t n = x.shape()[d];
-    if (n == 1) continue;
-    const bool r = out.shape()[d] == 1;
-    if (!any) first_reduced = r;
-    if (any && r != prev_reduced) ++changes;
-    any = true;
-    prev_reduced = r;
-    (r ? reduced : kept) *= n;
-  }
-  if (changes > 1) return false;
+  const std::optional<ReduceMatrix> m = reduce_matrix(out, x);
+  if (!m) return false;
+  const int64_t kept = m->kept, reduced = m->reduced;
   const T* v = static_cast<const T*>(x.data_ptr());
   const Store<T> store{out.data_ptr(), out.dtype() != dtype_of_v<T>};
-  if (changes == 1 && first_reduced) {  // out[j] = reduction over i of x[i, j]
+  if (m->leading) {  // out[j] = reduction over i of x[i, j]
     if (kept > kMaxBlockColumns) return false;
     Acc acc[kMaxBlockColumns];
     for (int64_t j = 0; j < kept; ++j) acc[j] = init;
@@ -128,6 +119,9 @@ void reduce_into(const Tensor& out, const Tensor& x, Acc init, F combine, Finish
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& x) {
   dispatch_all(x.dtype(), "reduce", [&]<typename T>() {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      if (op != ReduceOp::Prod && reduce_fast(op, out, x)) return;
+    }
     using A = std::conditional_t<std::is_same_v<T, bool>, int64_t, acc_t<T>>;
     const auto same = [](A a) { return a; };
     switch (op) {

@@ -1,15 +1,21 @@
-// Softmax and log_softmax along one dim, and their gradients, each in one pass over "lanes": the
-// 1-d runs of the operands along `dim`. A lane holding the innermost, contiguous dim is worked
-// row by row; otherwise lanes are taken in blocks whose per-lane state (maximum, sum) sits in small
-// arrays, so each sweep along the dim reads memory in order across the lanes of a block.
-// Sums accumulate in double and the other arithmetic is in the data's type, which gives the same
-// values as the composed forms (max, sub, exp, sum, log) they replace.
+// Softmax and log_softmax along one dim, their gradients, and logsumexp, over "lanes": the 1-d
+// runs of the operands along `dim`. Each lane is one call of the vector row loops (simd.h); lanes
+// along the innermost, contiguous dim are worked in place, others gathered a block at a time into
+// contiguous scratch rows (each sweep along the dim reading memory in order across the block's
+// lanes) and scattered back. Lanes are split across threads.
+// Sums accumulate in double and the other arithmetic is in the data's type, which gives the
+// values of the composed forms (max, sub, exp, sum, log) they replace.
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/dispatch.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/simd.h"
+#include "strata/factories.h"
 
 namespace strata::backend::cpu {
 namespace {
@@ -58,133 +64,120 @@ std::array<int64_t, N> steps_along(const std::array<const Tensor*, N>& ts, int64
   return step;
 }
 
-// ---- forward ----
+// Lanes per block and the scratch a strided block is gathered into: contiguous rows for the
+// vector row loops, so that strided lanes get exactly the arithmetic of contiguous rows.
+constexpr int64_t kScratch = 16384;
 
-template <typename T>
-void softmax_row(T* o, const T* x, int64_t so, int64_t sx, int64_t n, bool log) {
-  T m = x[0];
-  for (int64_t k = 1; k < n; ++k) m = x[k * sx] > m ? x[k * sx] : m;
-  double acc = 0;
-  for (int64_t k = 0; k < n; ++k) {
-    const T shifted = x[k * sx] - m;
-    const T e = std::exp(shifted);
-    o[k * so] = log ? shifted : e;
-    acc += e;
-  }
-  if (log) {
-    const T log_sum = std::log(static_cast<T>(acc));
-    for (int64_t k = 0; k < n; ++k) o[k * so] -= log_sum;
-  } else {
-    const T sum = static_cast<T>(acc);
-    for (int64_t k = 0; k < n; ++k) o[k * so] /= sum;
-  }
-}
+// How for_each_row_block hands an operand to the row loops: a row read, a row written, or one
+// element per lane (an output viewed with stride 0 along the dim), used in place.
+enum class Role : uint8_t { In, Out, Slot };
 
-// m (<= kBlock) lanes at once: lane i of out/x starts at o + i * lo, x + i * lx.
-template <typename T>
-void softmax_block(T* o, const T* x, int64_t lo, int64_t lx, int64_t m, int64_t so, int64_t sx, int64_t n,
-                   bool log) {
-  T mx[kBlock];
-  double acc[kBlock];
-  for (int64_t i = 0; i < m; ++i) {
-    mx[i] = x[i * lx];
-    acc[i] = 0;
-  }
-  for (int64_t k = 1; k < n; ++k)
-    for (int64_t i = 0; i < m; ++i) {
-      const T v = x[k * sx + i * lx];
-      mx[i] = v > mx[i] ? v : mx[i];
-    }
-  for (int64_t k = 0; k < n; ++k)
-    for (int64_t i = 0; i < m; ++i) {
-      const T shifted = x[k * sx + i * lx] - mx[i];
-      const T e = std::exp(shifted);
-      o[k * so + i * lo] = log ? shifted : e;
-      acc[i] += e;
-    }
-  T last[kBlock];  // log of the sum, or the sum
-  for (int64_t i = 0; i < m; ++i) last[i] = log ? std::log(static_cast<T>(acc[i])) : static_cast<T>(acc[i]);
-  for (int64_t k = 0; k < n; ++k)
-    for (int64_t i = 0; i < m; ++i) {
-      T& v = o[k * so + i * lo];
-      v = log ? v - last[i] : v / last[i];
-    }
+// Calls rows(ptrs, n) over the lanes of N operands of one shape, each lane a contiguous row of n
+// elements: contiguous lanes in place; strided ones gathered kBlock (or fewer, for long lanes) at
+// a time into scratch rows and, for outputs, scattered back. Lanes are split across threads,
+// `grain` elements per chunk.
+template <typename T, int N, typename Rows>
+void for_each_row_block(const std::array<const Tensor*, N>& ts, int64_t dim, std::array<Role, N> roles,
+                        int64_t grain, Rows&& rows) {
+  const int64_t n = ts[0]->dim() == 0 ? 1 : ts[0]->size(dim);
+  const auto step = steps_along<N>(ts, dim);
+  const int64_t grain_lanes = std::max<int64_t>(1, grain / std::max<int64_t>(1, n));
+  for_each_lane_run<N>(
+      ts, dim, sizeof(T), [&](const std::array<char*, N>& p, const std::array<int64_t, N>& s, int64_t m) {
+        std::array<T*, N> base;
+        std::array<bool, N> direct;  // used in place: one slot per lane (step 0), or one-element lanes
+        bool contiguous = true;
+        for (int k = 0; k < N; ++k) {
+          base[k] = reinterpret_cast<T*>(p[k]);
+          direct[k] = roles[k] == Role::Slot || n == 1;
+          contiguous = contiguous && (step[k] == 1 || direct[k]);
+        }
+        if (contiguous) {
+          detail::parallel_for(0, m, grain_lanes, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) {
+              std::array<T*, N> row;
+              for (int k = 0; k < N; ++k) row[k] = base[k] + i * s[k];
+              rows(row, n);
+            }
+          });
+          return;
+        }
+        const int64_t block = std::clamp<int64_t>(kScratch / (N * n), 1, kBlock);
+        const int64_t blocks = (m + block - 1) / block;
+        detail::parallel_for(0, blocks, std::max<int64_t>(1, grain_lanes / block), [&](int64_t b, int64_t e) {
+          // Small tensors' scratch on the stack, larger ones' on the heap (one allocation per chunk).
+          constexpr int64_t kStackScratch = 2048;
+          T stack_scratch[kStackScratch];
+          std::vector<T> heap_scratch;
+          T* scratch = stack_scratch;
+          if (N * block * n > kStackScratch) {
+            heap_scratch.resize(static_cast<size_t>(N * block * n));
+            scratch = heap_scratch.data();
+          }
+          for (int64_t blk = b; blk < e; ++blk) {
+            const int64_t i0 = blk * block, lanes = std::min(block, m - i0);
+            // Sweeps along the dim read each operand in memory order across the block's lanes.
+            for (int k = 0; k < N; ++k) {
+              if (direct[k]) continue;
+              T* buf = scratch + k * block * n;
+              const T* src = base[k] + i0 * s[k];
+              for (int64_t j = 0; j < n; ++j)
+                for (int64_t i = 0; i < lanes; ++i) buf[i * n + j] = src[j * step[k] + i * s[k]];
+            }
+            for (int64_t i = 0; i < lanes; ++i) {
+              std::array<T*, N> row;
+              for (int k = 0; k < N; ++k)
+                row[k] = direct[k] ? base[k] + (i0 + i) * s[k] : scratch + k * block * n + i * n;
+              rows(row, n);
+            }
+            for (int k = 0; k < N; ++k) {
+              if (roles[k] != Role::Out || direct[k]) continue;
+              const T* buf = scratch + k * block * n;
+              T* dst = base[k] + i0 * s[k];
+              for (int64_t j = 0; j < n; ++j)
+                for (int64_t i = 0; i < lanes; ++i) dst[j * step[k] + i * s[k]] = buf[i * n + j];
+            }
+          }
+        });
+      });
 }
 
 void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log) {
   if (out.numel() == 0) return;
-  const std::array<const Tensor*, 2> ts{&out, &x};
-  const auto step = steps_along<2>(ts, dim);
-  const int64_t n = x.dim() == 0 ? 1 : x.size(dim);
   dispatch_float(x.dtype(), "softmax", [&]<typename T>() {
-    for_each_lane_run<2>(ts, dim, sizeof(T),
-                         [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t m) {
-                           T* o = reinterpret_cast<T*>(p[0]);
-                           const T* v = reinterpret_cast<const T*>(p[1]);
-                           if (step[0] == 1 && step[1] == 1) {
-                             for (int64_t i = 0; i < m; ++i)
-                               softmax_row<T>(o + i * s[0], v + i * s[1], 1, 1, n, log);
-                             return;
-                           }
-                           for (int64_t i0 = 0; i0 < m; i0 += kBlock)
-                             softmax_block<T>(o + i0 * s[0], v + i0 * s[1], s[0], s[1],
-                                              std::min(kBlock, m - i0), step[0], step[1], n, log);
-                         });
+    const simd::Loops<T>& l = simd::table().loops<T>();
+    for_each_row_block<T, 2>({&out, &x}, dim, {Role::Out, Role::In}, kGrainTranscendental,
+                             [&](const std::array<T*, 2>& r, int64_t n) { l.softmax(r[0], r[1], n, log); });
   });
 }
 
-// ---- backward ----
 // log_softmax: gi = g - exp(y) * sum(g); softmax: gi = y * (g - sum(g * y)).
-
-template <typename T>
-T backward_term(T g, T y, bool log) {
-  return log ? g : g * y;
-}
-template <typename T>
-T backward_value(T g, T y, T sum, bool log) {
-  return log ? g - std::exp(y) * sum : y * (g - sum);
-}
-
-// m (<= kBlock) lanes at once: lane i of operand k starts at p[k] + i * ls[k] and steps by st[k].
-template <typename T>
-void softmax_backward_block(T* gi, const T* g, const T* y, const std::array<int64_t, 3>& ls,
-                            const std::array<int64_t, 3>& st, int64_t m, int64_t n, bool log) {
-  double acc[kBlock] = {};
-  for (int64_t k = 0; k < n; ++k)
-    for (int64_t i = 0; i < m; ++i)
-      acc[i] += backward_term(g[k * st[1] + i * ls[1]], y[k * st[2] + i * ls[2]], log);
-  T sum[kBlock];
-  for (int64_t i = 0; i < m; ++i) sum[i] = static_cast<T>(acc[i]);
-  for (int64_t k = 0; k < n; ++k)
-    for (int64_t i = 0; i < m; ++i)
-      gi[k * st[0] + i * ls[0]] =
-          backward_value(g[k * st[1] + i * ls[1]], y[k * st[2] + i * ls[2]], sum[i], log);
-}
-
 void softmax_backward(const Tensor& grad_in, const Tensor& g, const Tensor& y, int64_t dim, bool log) {
   if (grad_in.numel() == 0) return;
-  const std::array<const Tensor*, 3> ts{&grad_in, &g, &y};
-  const auto step = steps_along<3>(ts, dim);
-  const int64_t n = y.dim() == 0 ? 1 : y.size(dim);
   dispatch_float(y.dtype(), "softmax_backward", [&]<typename T>() {
-    for_each_lane_run<3>(ts, dim, sizeof(T),
-                         [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t m) {
-                           T* gi = reinterpret_cast<T*>(p[0]);
-                           const T* gp = reinterpret_cast<const T*>(p[1]);
-                           const T* yp = reinterpret_cast<const T*>(p[2]);
-                           if (step[0] == 1 && step[1] == 1 && step[2] == 1) {
-                             for (int64_t i = 0; i < m; ++i, gi += s[0], gp += s[1], yp += s[2]) {
-                               double acc = 0;
-                               for (int64_t k = 0; k < n; ++k) acc += backward_term(gp[k], yp[k], log);
-                               const T sum = static_cast<T>(acc);
-                               for (int64_t k = 0; k < n; ++k) gi[k] = backward_value(gp[k], yp[k], sum, log);
-                             }
-                             return;
-                           }
-                           for (int64_t i0 = 0; i0 < m; i0 += kBlock)
-                             softmax_backward_block<T>(gi + i0 * s[0], gp + i0 * s[1], yp + i0 * s[2], s,
-                                                       step, std::min(kBlock, m - i0), n, log);
-                         });
+    const simd::Loops<T>& l = simd::table().loops<T>();
+    for_each_row_block<T, 3>(
+        {&grad_in, &g, &y}, dim, {Role::Out, Role::In, Role::In}, kGrainTranscendental,
+        [&](const std::array<T*, 3>& r, int64_t n) { l.softmax_backward(r[0], r[1], r[2], n, log); });
+  });
+}
+
+// out (keepdim shape) = logsumexp of x along dim; an empty lane gives -inf.
+void logsumexp(const Tensor& out, const Tensor& x, int64_t dim) {
+  if (out.numel() == 0) return;
+  if (x.numel() == 0) return cpu_kernels().fill(out, -std::numeric_limits<double>::infinity());
+  // out viewed over x's shape with stride 0 along dim: every lane's elements map to its result.
+  Tensor out_lanes = out;
+  if (x.dim() > 0) {
+    Shape st = out.strides();
+    st[static_cast<size_t>(dim)] = 0;
+    out_lanes = from_blob(out.data_ptr(), out.shape(), out.dtype());
+    out_lanes.impl().set_shape(x.shape(), st, 0);
+  }
+  dispatch_float(x.dtype(), "logsumexp", [&]<typename T>() {
+    const simd::Loops<T>& l = simd::table().loops<T>();
+    for_each_row_block<T, 2>({&out_lanes, &x}, dim, {Role::Slot, Role::In}, kGrainTranscendental,
+                             [&](const std::array<T*, 2>& r, int64_t n) { r[0][0] = l.logsumexp(r[1], n); });
   });
 }
 
@@ -193,6 +186,7 @@ void softmax_backward(const Tensor& grad_in, const Tensor& g, const Tensor& y, i
 void register_softmax(Kernels& k) {
   k.softmax = &softmax;
   k.softmax_backward = &softmax_backward;
+  k.logsumexp = &logsumexp;
 }
 
 }  // namespace strata::backend::cpu
