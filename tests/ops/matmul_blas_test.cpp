@@ -110,12 +110,13 @@ struct Dims {
 // products; one gemv per row or column of C; gemm (also with K = 1).
 const std::vector<Dims> kDims = {
     {1, 4, 32, 10, MatmulRoute::kOwn},        {3, 7, 5, 9, MatmulRoute::kOwn},
-    {1, 1, 70, 50, MatmulRoute::kOwn},        {1, 200, 12, 40, MatmulRoute::kOwn},
+    {1, 1, 20, 10, MatmulRoute::kOwn},        {1, 200, 12, 40, MatmulRoute::kOwn},
     {1, 100, 120, 8, MatmulRoute::kOwn},      {1, 1, 300, 200, MatmulRoute::kGemvRows},
     {2, 1, 250, 150, MatmulRoute::kGemvRows}, {2, 3, 200, 100, MatmulRoute::kGemvRows},
     {1, 300, 1, 200, MatmulRoute::kGemvCols}, {1, 150, 5, 60, MatmulRoute::kGemvCols},
     {2, 33, 45, 27, MatmulRoute::kGemm},      {1, 64, 64, 64, MatmulRoute::kGemm},
-    {3, 40, 50, 20, MatmulRoute::kGemm},      {1, 800, 700, 1, MatmulRoute::kGemm}};
+    {3, 40, 50, 20, MatmulRoute::kGemm},      {1, 800, 700, 1, MatmulRoute::kGemm},
+    {1, 4, 2, 32, MatmulRoute::kOwn},         {2, 1, 32, 10, MatmulRoute::kGemvRows}};
 
 }  // namespace
 
@@ -279,7 +280,8 @@ struct ThreadCount {
 TEST(MatmulBlas, LargeProductsSplitAcrossThreadsMatchReference) {
   // Each above the split threshold (2^24 flops): tall (split by rows), wide (by columns, not a
   // multiple of the cache-line step), square with transposes, a batch fewer than the threads and
-  // one of many small matrices (split by batch), float64, one row (gemv), integers (own kernel).
+  // one of many small matrices (split by batch), float64, one row and three columns (gemv), ten
+  // columns (strata's kernel), integers (strata's kernel).
   Generator g(6);
   ThreadCount threads(2);
   struct Case {
@@ -291,7 +293,8 @@ TEST(MatmulBlas, LargeProductsSplitAcrossThreadsMatchReference) {
       {1, 2000, 64, 140, false, false, kFloat32}, {1, 60, 2001, 150, false, true, kFloat32},
       {1, 260, 250, 270, true, true, kFloat32},   {1, 250, 260, 270, true, false, kFloat64},
       {3, 200, 210, 190, false, true, kFloat32},  {300, 30, 40, 50, false, false, kFloat32},
-      {1, 1, 9000, 1000, false, true, kFloat32},  {1, 200, 210, 220, false, false, kInt64}};
+      {1, 1, 9000, 1000, false, true, kFloat32},  {1, 9000, 3, 1000, true, false, kFloat32},
+      {1, 20000, 10, 200, false, true, kFloat32}, {1, 200, 210, 220, false, false, kInt64}};
   for (const Case& c : cases) {
     SCOPED_TRACE(::testing::Message() << c.batches << "x" << c.M << "x" << c.N << "x" << c.K << " ta=" << c.ta
                                       << " tb=" << c.tb << " " << dtype_name(c.dt));

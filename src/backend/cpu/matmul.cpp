@@ -1,17 +1,9 @@
 // The bmm kernel slot: out[b] = add[b] + op(a[b]) @ op(b[b]) for every product strata computes
-// (mm, bmm, matmul, linear and their gradients). This file routes each product to OpenBLAS or to
-// strata's own kernel, makes operands BLAS cannot read in place contiguous, and splits large
-// products across strata's thread pool.
-//
-// Routing, float32 / float64 (measured on a 2-core Zen 3, see benchmarks/gemm_libraries.cpp):
-// - cblas_?gemm (matmul_blas.cpp) for everything but what follows: ~70 GFLOP/s on one core for
-//   every transpose combination, the backward's g^T @ x included, where our kernel gets 46-60.
-// - cblas_?gemv when C is one row or one column (batch 1 through a layer, or a one-output layer).
-// - strata's kernel (matmul_own.cpp) for tiny products, where a BLAS call's fixed cost exceeds the
-//   arithmetic, and for integer dtypes, which BLAS does not have.
-// Threads: OpenBLAS runs one thread per call (matmul_blas.cpp); a product above kSplitFlops is cut
-// into tasks (its batches, else blocks of rows or columns of C) that strata's pool runs, each task
-// one BLAS call on its own block.
+// (mm, bmm, matmul, linear and their gradients). This file picks the kernel of each product
+// (choose_route): OpenBLAS's gemm or gemv (matmul_blas.cpp), or strata's own kernel (matmul_own.cpp)
+// for integers and the float shapes where it measured faster; copies operands that BLAS cannot read
+// in place; and splits large products across strata's thread pool (choose_split). OpenBLAS itself
+// runs one thread per call: its idle threads poll after each call, strata's pool sleeps.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -68,17 +60,19 @@ Operand<T> operand(const Tensor& t, const Tensor& out, bool trans) {
 
 using Route = MatmulRoute;
 
-// The routing thresholds, from one-thread timings of each candidate on this shape (float32,
-// 2-core Zen 3; the table at the end of benchmarks/gemm_libraries.cpp):
-// - C with at most kThinMax rows (or columns): one gemv per row (column), 2-3x faster than gemm
-//   at 2-4 rows of 1024 x 1024 (OpenBLAS's gemm packs all of B for a handful of rows), still
-//   ahead at 6, even at 8. Only when each gemv has kGemvMinWork multiply-adds: below, a gemv's
-//   ~0.1 us of fixed cost loses to strata's kernel.
-// - at most kOwnSmallWork multiply-adds: strata's kernel, 1.2-3x faster (SimpleNet's products).
+// The routing thresholds, from one-thread timings of each candidate on each shape (float32, 2-core
+// Zen 3; benchmarks/gemm_libraries.cpp's "route/" rows, table at its end):
+// - C with at most kThinMax rows (or columns): one gemv per row (column). OpenBLAS's gemm packs all
+//   of B even for a handful of rows: against it gemv is 2-3x faster at 1-2 rows of a 1024 x 1024
+//   layer, ~1.4x at 4-6 (one layout, 4 rows of x @ W, is a tie), even at 8. But a gemv costs
+//   ~0.1 us however small, so strata's kernel keeps the products whose gemvs are each under
+//   kGemvMinWork multiply-adds (kGemvMinWork1 for a single gemv): SimpleNet's [4, 2] logits, 1.5-3x.
+// - at most kOwnSmallWork multiply-adds: strata's kernel, 1.2-3.5x faster (SimpleNet's products; its
+//   advantage fades into the noise by 48^3-64^3).
 // - N <= 16 (a classifier's logits, x @ W^T with 10 outputs), or K <= 10 with at most 2^19
-//   outputs (their gradient, g @ W): strata's kernel, 10-30% faster; with more outputs, or the
-//   small dim being M, gemm is as fast or faster.
-constexpr int64_t kThinMax = 6, kGemvMinWork = 4096;
+//   outputs (their input gradient, g @ W): strata's kernel, 10-50% faster; with more outputs or a
+//   longer K, or the small dim being M, gemm is as fast or up to 2.3x faster.
+constexpr int64_t kThinMax = 6, kGemvMinWork = 4096, kGemvMinWork1 = 256;
 
 template <typename T>
 Route choose_route(int64_t M, int64_t N, int64_t K) {
@@ -87,7 +81,8 @@ Route choose_route(int64_t M, int64_t N, int64_t K) {
   } else {
     if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) return Route::kOwn;  // past BLAS's int sizes
     if (std::min(M, N) <= kThinMax) {
-      if (static_cast<double>(std::max(M, N)) * static_cast<double>(K) < kGemvMinWork) return Route::kOwn;
+      const double per_gemv = static_cast<double>(std::max(M, N)) * static_cast<double>(K);
+      if (per_gemv < (std::min(M, N) == 1 ? kGemvMinWork1 : kGemvMinWork)) return Route::kOwn;
       return M <= N ? Route::kGemvRows : Route::kGemvCols;
     }
     const double outputs = static_cast<double>(M) * static_cast<double>(N);
