@@ -8,9 +8,8 @@
 // The library is built for the baseline ISA, so on x86 a second copy of each hot loop compiled for
 // AVX2+FMA is chosen at run time when the CPU has it.
 #include <algorithm>
-#include <array>
-#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -488,7 +487,7 @@ void own_gemm(const Mat<const T>& A, const Mat<const T>& B, const Mat<T>& C, int
   static const GemmFn<T> blocked = pick_gemm<T>();
   if (M == 1 || N == 1)
     gemm_skinny<T>(A, B, C, M, N, K, accumulate);
-  else if (M * N * K <= kOwnSmallWork)
+  else if (static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) <= kOwnSmallWork)
     gemm_small<T>(A, B, C, M, N, K, accumulate);
   else
     blocked(A, B, C, M, N, K, accumulate);
