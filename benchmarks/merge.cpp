@@ -34,6 +34,7 @@ using Key = std::tuple<std::string, std::string, int, std::string>;
 
 struct Gathered {
   std::vector<double> times;
+  std::vector<double> busy_cores;
   std::string error;
 };
 
@@ -60,7 +61,10 @@ std::string candidate_name(const Candidate& c) {
 double gflops(const Workload& w, double ns) { return ns > 0 ? w.flops / ns : 0; }
 
 nlohmann::json stats_json(const Stats& s, const Workload& w, int threads, double peak) {
-  nlohmann::json j = {{"median_ns", s.median_ns}, {"min_ns", s.min_ns}, {"processes", s.processes}};
+  nlohmann::json j = {{"median_ns", s.median_ns},
+                      {"min_ns", s.min_ns},
+                      {"processes", s.processes},
+                      {"busy_cores_median", s.busy_cores}};
   if (w.flops > 0) {
     j["gflops_median"] = gflops(w, s.median_ns);
     j["gflops_best"] = gflops(w, s.min_ns);
@@ -93,9 +97,10 @@ Summary merge(const std::vector<ProcessRun>& runs) {
     if (!run.openblas_version.empty()) s.openblas_version = run.openblas_version;
     for (const Measurement& m : run.measurements) {
       Gathered& g = gathered[{m.library, m.setting, m.threads, m.workload}];
-      if (m.error.empty())
+      if (m.error.empty()) {
         g.times.push_back(m.time_ns);
-      else
+        g.busy_cores.push_back(m.real_ns > 0 ? m.cpu_ns / m.real_ns : 0);
+      } else
         g.error = m.error;
     }
   }
@@ -113,7 +118,7 @@ Summary merge(const std::vector<ProcessRun>& runs) {
         std::optional<Stats> stats;
         if (!g.times.empty())
           stats = Stats{median_of(g.times), *std::min_element(g.times.begin(), g.times.end()),
-                        static_cast<int>(g.times.size())};
+                        static_cast<int>(g.times.size()), median_of(g.busy_cores)};
         if (library == "strata") {
           row.strata = stats;
           if (!stats) row.strata_error = g.error;
@@ -142,7 +147,10 @@ void print_table(std::ostream& os, const Summary& s) {
       s.libtorch_version.empty() ? "libtorch (not built in)" : "libtorch " + s.libtorch_version;
   os << fmt::format("\nstrata vs {}: median over processes (min in brackets) of each process's median time\n",
                     against);
-  os << fmt::format("per iteration; 1 thread: the process's CPU time, 2 threads: wall-clock time.\n");
+  os << fmt::format(
+      "per iteration; 1 thread: the process's CPU time, 2 threads: wall-clock time. Busy cores (2\n"
+      "threads): median CPU time / wall-clock time, strata / reference; near 1 on work that\n"
+      "splits, the process did not get the second core.\n");
   os << fmt::format(
       "{} processes on {}, {} CPUs; load average {:.2f} at start, {:.2f}-{:.2f} at process starts\n",
       s.processes, s.cpu_model, s.cpus, s.load_at_start, s.load_min, s.load_max);
@@ -151,17 +159,22 @@ void print_table(std::ostream& os, const Summary& s) {
                       s.peak_isa);
   if (!s.openblas_version.empty()) os << fmt::format("OpenBLAS: {}\n", s.openblas_version);
 
-  os << fmt::format("\n{:<19} {:>3}  {:<22} {:<16} {:<22} {:>7}  {:<8} {}\n", "workload", "thr", "strata",
-                    "vs (fastest)", "its time", "ratio", "target", "met");
+  os << fmt::format("\n{:<19} {:>3}  {:<22} {:<16} {:<22} {:>7}  {:<8} {:<3}  {}\n", "workload", "thr",
+                    "strata", "vs (fastest)", "its time", "ratio", "target", "met", "busy cores");
   for (const Row& r : s.rows) {
     const Candidate* best = r.best();
     const auto ratio = r.ratio();
     const auto met = r.met();
     std::string strata = r.strata ? format_stats(*r.strata) : (r.strata_error.empty() ? "-" : "error");
-    os << fmt::format("{:<19} {:>3}  {:<22} {:<16} {:<22} {:>7}  {:<8} {}\n", r.workload->name, r.threads,
-                      strata, best ? candidate_name(*best) : "-", best ? format_stats(best->stats) : "-",
-                      ratio ? fmt::format("{:.3f}", *ratio) : "-",
-                      fmt::format("<= {:.3g}", r.workload->target), met ? (*met ? "yes" : "NO") : "");
+    // At 2 threads, strata's and the reference's CPU time / wall time: shows a starved process.
+    std::string busy;
+    if (r.threads > 1)
+      busy = fmt::format("{} / {}", r.strata ? fmt::format("{:.1f}", r.strata->busy_cores) : "-",
+                         best ? fmt::format("{:.1f}", best->stats.busy_cores) : "-");
+    os << fmt::format("{:<19} {:>3}  {:<22} {:<16} {:<22} {:>7}  {:<8} {:<3}  {}\n", r.workload->name,
+                      r.threads, strata, best ? candidate_name(*best) : "-",
+                      best ? format_stats(best->stats) : "-", ratio ? fmt::format("{:.3f}", *ratio) : "-",
+                      fmt::format("<= {:.3g}", r.workload->target), met ? (*met ? "yes" : "NO") : "", busy);
   }
 
   // libtorch's 2-thread settings side by side (those measured), to show which one won where.

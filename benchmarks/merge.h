@@ -19,6 +19,9 @@ struct Stats {
   double median_ns = 0;
   double min_ns = 0;
   int processes = 0;
+  // Median of CPU time / wall-clock time: how many cores were busy on average. At 2 threads a
+  // figure near 1 for work that should split means the process did not get the second core.
+  double busy_cores = 0;
 };
 
 // One library under one setting, e.g. libtorch under "blas2".
