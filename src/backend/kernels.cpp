@@ -5,6 +5,9 @@
 #include "backend/cpu/cpu_kernels.h"
 
 namespace strata::backend {
+namespace cpu {
+void register_optim_update(Kernels& k);  // backend/cpu/optim_update.cpp
+}  // namespace cpu
 
 const Kernels& cpu_kernels() {
   static const Kernels table = [] {
@@ -15,6 +18,7 @@ const Kernels& cpu_kernels() {
     cpu::register_matmul(k);
     cpu::register_indexing(k);
     cpu::register_random(k);
+    cpu::register_optim_update(k);
     return k;
   }();
   return table;

@@ -53,6 +53,16 @@ enum class UnaryOp : uint8_t {
 /// Mean is the sum divided by the group size in the accumulator's precision (floating dtypes only).
 enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min };
 
+/// One Adam/AdamW step's constants (torch.optim's _single_tensor_adam/_adamw names), in double;
+/// the kernel rounds each to the tensors' dtype as the op-composed path's scalar operands do.
+struct AdamScalars {
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
+  double step_size = 0;              // lr / bias_correction1
+  double bias_correction2_sqrt = 1;  // sqrt(1 - beta2^step)
+  bool decoupled = false;            // AdamW: weight decay shrinks the parameter
+  bool maximize = false;
+};
+
 struct Kernels {
   /// dst[i] = convert(src[i]); src is already broadcast to dst's shape (stride 0 dims allowed).
   void (*copy)(const Tensor& dst, const Tensor& src) = nullptr;
@@ -102,6 +112,11 @@ struct Kernels {
   /// Fills dst with uniform [lo, hi) or normal(mean, std) values from the generator.
   void (*uniform)(const Tensor& dst, double lo, double hi, Generator& gen) = nullptr;
   void (*normal)(const Tensor& dst, double mean, double std, Generator& gen) = nullptr;
+  /// One Adam/AdamW step in place, in one pass, in the order of operations of PyTorch 1.13's
+  /// single-tensor Adam. All operands contiguous, of one floating dtype and shape;
+  /// max_exp_avg_sq is undefined unless amsgrad.
+  void (*adam_update)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                      const Tensor& max_exp_avg_sq, const AdamScalars& s) = nullptr;
 };
 
 /// The CPU backend's table (always present).

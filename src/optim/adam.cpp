@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "backend/kernels.h"
+#include "ops/common.h"
 #include "optim/optimizer_with.h"
 #include "strata/ops.h"
 
@@ -60,6 +62,20 @@ template class OptimizerWith<AdamWOptions>;
 
 namespace {
 
+// The fused kernel covers float32/float64 operands of one dtype laid out alike (contiguous) on the
+// CPU; anything else (a strided view, a grad of another dtype) takes the op-composed path.
+bool fusable(const Tensor& param, const Tensor& g, const Tensor& a, const Tensor& b, const Tensor* c) {
+  const DType d = param.dtype();
+  if ((d != kFloat32 && d != kFloat64) || !param.device().is_cpu()) return false;
+  for (const Tensor* t : {&g, &a, &b, c}) {
+    if (t == nullptr) continue;
+    if (t->dtype() != d || !t->device().is_cpu() || !t->is_contiguous() || t->shape() != param.shape())
+      return false;
+  }
+  // A gradient sharing the parameter's memory would change under the kernel as it writes.
+  return param.is_contiguous() && g.impl().storage != param.impl().storage;
+}
+
 // `decoupled` is AdamW: weight decay shrinks the parameter instead of joining the gradient.
 template <typename Options>
 void adam_update(Tensor& param, const Tensor& g, detail::ParamState& s, const Options& o, bool decoupled) {
@@ -70,6 +86,29 @@ void adam_update(Tensor& param, const Tensor& g, detail::ParamState& s, const Op
   Tensor& exp_avg = buf[detail::kExpAvg];
   Tensor& exp_avg_sq = buf[detail::kExpAvgSq];
 
+  const auto [beta1, beta2] = o.betas;
+  Tensor* max_sq_buf = o.amsgrad ? &buf[detail::kMaxExpAvgSq] : nullptr;
+  if (fusable(param, g, exp_avg, exp_avg_sq, max_sq_buf)) {
+    s.step += 1;
+    const auto step = static_cast<double>(s.step);
+    backend::AdamScalars k;
+    k.lr = o.lr;
+    k.beta1 = beta1;
+    k.beta2 = beta2;
+    k.eps = o.eps;
+    k.weight_decay = o.weight_decay;
+    k.step_size = o.lr / (1 - std::pow(beta1, step));
+    k.bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, step));
+    k.decoupled = decoupled;
+    k.maximize = o.maximize;
+    backend::kernels(param.device(), "adam_update")
+        .adam_update(param, g, exp_avg, exp_avg_sq, max_sq_buf ? *max_sq_buf : Tensor(), k);
+    // As the composed path's in-place ops do, so that a graph saving the parameter sees the change.
+    for (Tensor* t : {&param, &exp_avg, &exp_avg_sq, max_sq_buf})
+      if (t) ops::bump_version(*t);
+    return;
+  }
+
   Tensor grad = o.maximize ? -g : g;
   s.step += 1;
   if (decoupled) {
@@ -77,7 +116,6 @@ void adam_update(Tensor& param, const Tensor& g, detail::ParamState& s, const Op
   } else if (o.weight_decay != 0) {
     grad = grad.add(param, o.weight_decay);
   }
-  const auto [beta1, beta2] = o.betas;
   exp_avg.mul_(beta1).add_(grad, 1 - beta1);
   exp_avg_sq.mul_(beta2);
   {
