@@ -6,7 +6,6 @@
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/dispatch.h"
-#include "backend/cpu/loops.h"
 #include "core/parallel.h"
 
 #if defined(__SSE2__)
