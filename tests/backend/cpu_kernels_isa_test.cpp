@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -102,6 +103,9 @@ void expect_ulps(const std::vector<T>& got, const std::vector<long double>& want
 TEST(CpuKernelsIsa, TargetsAreListedAndForced) {
   const auto targets = simd::supported_targets();
   ASSERT_FALSE(targets.empty());
+  std::string names;
+  for (const simd::Target& t : targets) names += std::string(names.empty() ? "" : ", ") + t.name;
+  std::printf("[          ] instruction sets tested here: %s\n", names.c_str());  // what CI covered
   EXPECT_STREQ(simd::table().target, targets.front().name);
   for_each_target([](const std::string& name) { EXPECT_EQ(name, simd::table().target); });
   EXPECT_STREQ(simd::table().target, targets.front().name);

@@ -30,7 +30,9 @@ void binary_run(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
   const A* a = reinterpret_cast<const A*>(p[1]);
   const B* b = reinterpret_cast<const B*>(p[2]);
   if constexpr (kSimdType<A> && std::is_same_v<A, R> && std::is_same_v<A, B>) {
-    if (vec != nullptr && n >= kShortRun && s[0] == 1 && (s[1] == 1 || s[2] == 1) && s[1] <= 1 && s[2] <= 1) {
+    const bool a_run = s[1] == 1, b_run = s[2] == 1;  // else a stride-0 operand, or a strided one
+    if (vec != nullptr && n >= kShortRun && s[0] == 1 && (a_run || b_run) && (a_run || s[1] == 0) &&
+        (b_run || s[2] == 0)) {
       const auto pattern = s[1] == 0 ? simd::Pattern::SV : s[2] == 0 ? simd::Pattern::VS : simd::Pattern::VV;
       return vec->binary(kind, pattern, o, a, b, n, alpha);
     }

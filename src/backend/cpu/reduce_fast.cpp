@@ -14,34 +14,13 @@
 
 namespace strata::backend::cpu {
 
-std::optional<ReduceMatrix> reduce_matrix(const Tensor& out, const Tensor& x) {
-  if (!x.is_contiguous() || !out.is_contiguous() || x.dim() != out.dim()) return std::nullopt;
-  ReduceMatrix m;
-  int changes = 0;
-  bool first_reduced = false, any = false, prev_reduced = false;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    const int64_t n = x.shape()[d];
-    if (n == 1) continue;
-    const bool r = out.shape()[d] == 1;
-    if (!any) first_reduced = r;
-    if (any && r != prev_reduced) ++changes;
-    any = true;
-    prev_reduced = r;
-    (r ? m.reduced : m.kept) *= n;
-  }
-  if (changes > 1) return std::nullopt;
-  m.leading = changes == 1 && first_reduced;
-  return m;
-}
-
 namespace {
 
 // Rows shorter than this are reduced by a plain loop: the call into the vector loops would cost
 // more than the row.
 constexpr int64_t kShortRow = 16;
-// Matrices at least this wide are reduced down their columns by slices of columns; narrower ones
-// by blocks of rows whose partial results are combined.
-constexpr int64_t kWide = 256;
+// Elements per block of rows when columns are reduced: each block has partial results of its own.
+constexpr int64_t kColumnBlock = 65536;
 
 template <typename T>
 struct SumOp {
@@ -112,13 +91,14 @@ void reduce_rows(const simd::Loops<T>& l, T* out, const T* x, int64_t kept, int6
   });
 }
 
-// out[j] = finish(reduction of column j of the [reduced, kept] matrix x).
+// out[j] = finish(reduction of column j of the [reduced, kept] matrix x). Blocks of whole rows,
+// about kColumnBlock elements each, are accumulated into partial results of their own (so that
+// every thread streams through contiguous memory) and combined in block order; matrices of at
+// least kColumnBlock columns are split into slices of columns instead.
 template <typename T, typename Op, typename Finish>
 void reduce_columns(const simd::Loops<T>& l, T* out, const T* x, int64_t reduced, int64_t kept,
                     Finish finish) {
   using Acc = typename Op::Acc;
-  const int64_t rows_per_block = std::max<int64_t>(1, kSumBlock / kept);
-  const int64_t blocks = (reduced + rows_per_block - 1) / rows_per_block;
   // Accumulators on the stack for the usual widths: a training step's bias gradients allocate nothing.
   constexpr int64_t kStackColumns = 1024;
   Acc stack_acc[kStackColumns];
@@ -129,27 +109,37 @@ void reduce_columns(const simd::Loops<T>& l, T* out, const T* x, int64_t reduced
     acc = heap_acc.data();
   }
   std::fill(acc, acc + kept, Op::init());
-  if (kept < kWide && blocks >= 2) {
-    // Narrow: fixed blocks of rows, each into its own partial results, combined in block order.
+  // Rows r0..r1 of columns c0..c1 into `into`: narrow rows by a plain loop (accumulate's arithmetic
+  // without a call per short row), others by the vector loops.
+  auto accumulate_rows = [&](Acc* into, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    if (c1 - c0 < kShortRow) {
+      for (int64_t i = r0; i < r1; ++i) {
+        const T* v = x + i * kept;
+        for (int64_t j = c0; j < c1; ++j) into[j] = Op::combine(into[j], static_cast<Acc>(v[j]));
+      }
+      return;
+    }
+    for (int64_t i = r0; i < r1; ++i) Op::accumulate(l, into + c0, x + i * kept + c0, c1 - c0);
+  };
+  const int64_t rows_per_block = std::max<int64_t>(1, kColumnBlock / kept);
+  const int64_t blocks = (reduced + rows_per_block - 1) / rows_per_block;
+  if (kept >= kColumnBlock) {
+    const int64_t grain = std::max<int64_t>(kColumnBlock / 4, kGrainReduce / std::max<int64_t>(1, reduced));
+    detail::parallel_for(0, kept, grain,
+                         [&](int64_t c0, int64_t c1) { accumulate_rows(acc, 0, reduced, c0, c1); });
+  } else if (blocks <= 1) {
+    accumulate_rows(acc, 0, reduced, 0, kept);
+  } else {
     std::vector<Acc> part(static_cast<size_t>(blocks * kept), Op::init());
     const int64_t grain = std::max<int64_t>(1, kGrainReduce / (rows_per_block * kept));
     detail::parallel_for(0, blocks, grain, [&](int64_t b, int64_t e) {
-      for (int64_t blk = b; blk < e; ++blk) {
-        const int64_t end = std::min(reduced, (blk + 1) * rows_per_block);
-        for (int64_t i = blk * rows_per_block; i < end; ++i)
-          Op::accumulate(l, &part[blk * kept], x + i * kept, kept);
-      }
+      for (int64_t blk = b; blk < e; ++blk)
+        accumulate_rows(&part[blk * kept], blk * rows_per_block,
+                        std::min(reduced, (blk + 1) * rows_per_block), 0, kept);
     });
     for (int64_t blk = 0; blk < blocks; ++blk)
       for (int64_t j = 0; j < kept; ++j)
         acc[j] = blk == 0 ? part[j] : Op::combine(acc[j], part[blk * kept + j]);
-  } else {
-    // Wide (or few rows): slices of columns, each column accumulated row after row.
-    const int64_t grain =
-        (std::max<int64_t>(64, kGrainReduce / std::max<int64_t>(1, reduced)) + 15) / 16 * 16;
-    detail::parallel_for(0, kept, grain, [&](int64_t c0, int64_t c1) {
-      for (int64_t i = 0; i < reduced; ++i) Op::accumulate(l, &acc[c0], x + i * kept + c0, c1 - c0);
-    });
   }
   for (int64_t j = 0; j < kept; ++j) out[j] = static_cast<T>(finish(acc[j]));
 }

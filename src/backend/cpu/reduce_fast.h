@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "backend/kernels.h"
+#include "strata/tensor.h"
 
 namespace strata::backend::cpu {
 
@@ -18,13 +19,34 @@ struct ReduceMatrix {
 };
 /// The matrix view of reducing contiguous x into contiguous out (x's rank, reduced dims of size
 /// 1), or nothing when the reduced dims do not form one leading or one trailing block.
-std::optional<ReduceMatrix> reduce_matrix(const Tensor& out, const Tensor& x);
+inline std::optional<ReduceMatrix> reduce_matrix(const Tensor& out, const Tensor& x) {
+  const detail::TensorImpl& xi = x.impl();
+  const detail::TensorImpl& oi = out.impl();
+  const size_t rank = xi.sizes.size();
+  if (!xi.contiguous || !oi.contiguous || oi.sizes.size() != rank) return std::nullopt;
+  ReduceMatrix m;
+  int changes = 0;
+  bool first_reduced = false, any = false, prev_reduced = false;
+  for (size_t d = 0; d < rank; ++d) {
+    const int64_t n = xi.sizes[d];
+    if (n == 1) continue;
+    const bool r = oi.sizes[d] == 1;
+    if (!any) first_reduced = r;
+    if (any && r != prev_reduced) ++changes;
+    any = true;
+    prev_reduced = r;
+    (r ? m.reduced : m.kept) *= n;
+  }
+  if (changes > 1) return std::nullopt;
+  m.leading = changes == 1 && first_reduced;
+  return m;
+}
 
 /// Sum, Mean, Max or Min of float or double x into out of the same dtype when reduce_matrix
 /// applies; false (nothing done) otherwise. Sums accumulate in double, in an order fixed by the
-/// shape alone: a long row is summed in blocks of kSumBlock elements whose sums are added in
-/// order, columns of a narrow matrix in fixed blocks of rows. The result is the same for any
-/// thread count and instruction set.
+/// shape alone: a long row in blocks of kSumBlock elements whose sums are added in order, columns
+/// in blocks of whole rows (~64K elements) whose partial sums are added in order. The result is the
+/// same for any thread count and instruction set.
 bool reduce_fast(ReduceOp op, const Tensor& out, const Tensor& x);
 
 /// Elements per partial result of a long row.

@@ -1,7 +1,8 @@
 #pragma once
 // The CPU kernels' vectorised inner loops over contiguous runs of float and double, compiled once
 // per instruction set (Google Highway's foreach_target: scalar fallback, SSE4, AVX2, AVX-512) in
-// simd_elementwise.cpp and simd_rows.cpp; the best one the CPU runs is chosen at first use. The
+// simd_elementwise.cpp and simd_rows.cpp; the best one the CPU runs is chosen at first use
+// (simd_targets.h says which, and why strata uses Highway's headers without its library). The
 // kernels in elementwise.cpp, reduce.cpp and softmax.cpp walk shapes and strides and split work
 // across threads; they hand each contiguous run to these loops.
 //
@@ -59,12 +60,15 @@ struct Loops {
   void (*accumulate_sum)(double* acc, const T* x, int64_t n) = nullptr;
   void (*accumulate_max)(T* acc, const T* x, int64_t n) = nullptr;
   void (*accumulate_min)(T* acc, const T* x, int64_t n) = nullptr;
-  /// One row of softmax (log_softmax when `log`) of x into o (o may be x).
-  void (*softmax)(T* o, const T* x, int64_t n, bool log) = nullptr;
-  /// One row of softmax's gradient: y * (g - sum(g y)), or for log_softmax g - exp(y) sum(g).
-  void (*softmax_backward)(T* gi, const T* g, const T* y, int64_t n, bool log) = nullptr;
-  /// log(sum(exp(x))) of one row, shifted by its maximum (an infinite maximum shifts by 0).
-  T (*logsumexp)(const T* x, int64_t n) = nullptr;
+  // Rows of n contiguous elements; row i of an operand starts at its pointer + i * its stride.
+  /// softmax (log_softmax when `log`) of each row of x into o (o may be x).
+  void (*softmax)(T* o, int64_t os, const T* x, int64_t xs, int64_t rows, int64_t n, bool log) = nullptr;
+  /// softmax's gradient for each row: y * (g - sum(g y)), or for log_softmax g - exp(y) sum(g).
+  void (*softmax_backward)(T* gi, int64_t gis, const T* g, int64_t gs, const T* y, int64_t ys, int64_t rows,
+                           int64_t n, bool log) = nullptr;
+  /// out[i * os] = log(sum(exp(row i of x))), shifted by the row's maximum (an infinite maximum
+  /// shifts by 0).
+  void (*logsumexp)(T* out, int64_t os, const T* x, int64_t xs, int64_t rows, int64_t n) = nullptr;
 };
 
 struct Table {
@@ -103,8 +107,8 @@ std::vector<Target> supported_targets();
 /// For tests: call it while no kernel runs.
 void use_target(int64_t id);
 
-// Filled by the per-target files: the current target's loops (Highway's dynamic dispatch).
-void fill_elementwise(Table& t);
-void fill_rows(Table& t);
+// Filled by the per-target files: the loops of `target` (a Target id).
+void fill_elementwise(Table& t, int64_t target);
+void fill_rows(Table& t, int64_t target);
 
 }  // namespace strata::backend::cpu::simd

@@ -174,8 +174,9 @@ void fill_elementwise_target(Table& t) {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "backend/cpu/simd_dispatch.h"
+
 namespace strata::backend::cpu::simd {
-HWY_EXPORT(fill_elementwise_target);
-void fill_elementwise(Table& t) { HWY_DYNAMIC_DISPATCH(fill_elementwise_target)(t); }
+void fill_elementwise(Table& t, int64_t target) { STRATA_SIMD_DISPATCH(target, fill_elementwise_target, t) }
 }  // namespace strata::backend::cpu::simd
 #endif

@@ -29,7 +29,7 @@ template <typename T>
 constexpr T kExpOverflow = sizeof(T) == 4 ? T(88.8) : T(709.8);
 
 template <class D, class V>
-V vexp(D d, V x) {
+HWY_INLINE V vexp(D d, V x) {
   V r = hn::Exp(d, x);
   r = hn::IfThenElse(hn::Gt(x, hn::Set(d, kExpOverflow<hn::TFromD<D>>)), infinity(d), r);
   return hn::IfThenElse(hn::IsNaN(x), x, r);
@@ -65,7 +65,7 @@ V vtanh(D d, V x) {
 
 // 1 / (1 + exp(-x)), as the scalar kernel rounds it.
 template <class D, class V>
-V vsigmoid(D d, V x) {
+HWY_INLINE V vsigmoid(D d, V x) {
   const V one = hn::Set(d, hn::TFromD<D>(1));
   return hn::Div(one, hn::Add(one, vexp(d, hn::Neg(x))));
 }

@@ -175,9 +175,48 @@ void accumulate_min(T* acc, const T* x, int64_t n) {
 
 // ---- softmax rows ----
 
+// Rows shorter than kBlock (a classifier's few logits) skip the 16-partial machinery: plain loops
+// for the maximum and the sums, and for exp one padded block of vector exp, or std::exp below
+// kScalarExp elements, where a vector would be mostly padding. Chosen by the row's length alone,
+// so the result still depends on neither the target nor the layout.
+constexpr int64_t kScalarExp = 8;
+
 template <typename T>
-void softmax(T* o, const T* x, int64_t n, bool log) {
-  if (n == 0) return;
+HWY_INLINE void short_exp(const T* x, T shift, int64_t n, T* e) {
+  if (n < kScalarExp) {
+    for (int64_t k = 0; k < n; ++k) e[k] = std::exp(x[k] - shift);
+    return;
+  }
+  const hn::ScalableTag<T> d;
+  const size_t lanes = hn::Lanes(d);
+  T buf[kBlock] = {};  // unaligned: no stack realignment in these short calls
+  std::memcpy(buf, x, static_cast<size_t>(n) * sizeof(T));
+  const auto shift_v = hn::Set(d, shift);
+  for (size_t k = 0; k * lanes < static_cast<size_t>(n); ++k)
+    hn::StoreU(vexp(d, hn::Sub(hn::LoadU(d, buf + k * lanes), shift_v)), d, e + k * lanes);
+}
+
+template <typename T>
+void softmax_short(T* o, const T* x, int64_t n, bool log) {
+  T m = x[0];
+  for (int64_t k = 1; k < n; ++k) m = x[k] > m ? x[k] : m;
+  T e[kBlock];
+  short_exp(x, m, n, e);
+  double acc = 0;
+  for (int64_t k = 0; k < n; ++k) acc += e[k];
+  const T total = static_cast<T>(acc);
+  if (log) {
+    const T log_sum = std::log(total);
+    for (int64_t k = 0; k < n; ++k) o[k] = (x[k] - m) - log_sum;
+  } else {
+    for (int64_t k = 0; k < n; ++k) o[k] = e[k] / total;
+  }
+}
+
+// Rows of at least kBlock elements (not inlined: its aligned buffers would make every short row
+// pay for a realigned stack frame).
+template <typename T>
+HWY_NOINLINE void softmax(T* o, const T* x, int64_t n, bool log) {
   const hn::ScalableTag<T> d;
   using V = hn::Vec<decltype(d)>;
   const size_t lanes = hn::Lanes(d);
@@ -225,7 +264,21 @@ void softmax(T* o, const T* x, int64_t n, bool log) {
 // softmax: gi = y (g - sum(g y)); log_softmax: gi = g - exp(y) sum(g). The products g y are
 // rounded in T and summed in double, as the scalar kernel did.
 template <typename T>
-void softmax_backward(T* gi, const T* g, const T* y, int64_t n, bool log) {
+void softmax_backward_short(T* gi, const T* g, const T* y, int64_t n, bool log) {
+  double acc = 0;
+  for (int64_t k = 0; k < n; ++k) acc += log ? g[k] : g[k] * y[k];
+  const T sum = static_cast<T>(acc);
+  if (!log) {
+    for (int64_t k = 0; k < n; ++k) gi[k] = y[k] * (g[k] - sum);
+    return;
+  }
+  T e[kBlock];
+  short_exp(y, T(0), n, e);
+  for (int64_t k = 0; k < n; ++k) gi[k] = g[k] - e[k] * sum;
+}
+
+template <typename T>
+HWY_NOINLINE void softmax_backward(T* gi, const T* g, const T* y, int64_t n, bool log) {
   const hn::ScalableTag<T> d;
   using V = hn::Vec<decltype(d)>;
   const size_t lanes = hn::Lanes(d);
@@ -264,7 +317,20 @@ void softmax_backward(T* gi, const T* g, const T* y, int64_t n, bool log) {
 // log(sum(exp(x - m))) + m with m the maximum (NaN when x holds one); an infinite m shifts by 0,
 // giving -inf for a row of -inf (and an empty row) and inf when the row holds inf.
 template <typename T>
-T logsumexp(const T* x, int64_t n) {
+T logsumexp_short(const T* x, int64_t n) {
+  T m = -kInf<T>;  // the reductions' max: the first NaN, else the largest
+  for (int64_t k = 0; k < n && !std::isnan(m); ++k) m = std::isnan(x[k]) || x[k] > m ? x[k] : m;
+  if (std::isnan(m)) return m;
+  const T shift = std::isinf(m) ? T(0) : m;
+  T e[kBlock];
+  short_exp(x, shift, n, e);
+  double acc = 0;
+  for (int64_t k = 0; k < n; ++k) acc += e[k];
+  return std::log(static_cast<T>(acc)) + shift;
+}
+
+template <typename T>
+HWY_NOINLINE T logsumexp(const T* x, int64_t n) {
   const T m = max(x, n);
   if (std::isnan(m)) return m;
   const T shift = std::isinf(m) ? T(0) : m;
@@ -275,6 +341,33 @@ T logsumexp(const T* x, int64_t n) {
   return std::log(static_cast<T>(s.total())) + shift;
 }
 
+// The Loops entries: rows of the single-row functions above.
+template <typename T>
+void softmax_rows(T* o, int64_t os, const T* x, int64_t xs, int64_t rows, int64_t n, bool log) {
+  if (n == 0) return;
+  for (int64_t i = 0; i < rows; ++i) {
+    if (n < kBlock)
+      softmax_short(o + i * os, x + i * xs, n, log);
+    else
+      softmax(o + i * os, x + i * xs, n, log);
+  }
+}
+template <typename T>
+void softmax_backward_rows(T* gi, int64_t gis, const T* g, int64_t gs, const T* y, int64_t ys, int64_t rows,
+                           int64_t n, bool log) {
+  for (int64_t i = 0; i < rows; ++i) {
+    if (n < kBlock)
+      softmax_backward_short(gi + i * gis, g + i * gs, y + i * ys, n, log);
+    else
+      softmax_backward(gi + i * gis, g + i * gs, y + i * ys, n, log);
+  }
+}
+template <typename T>
+void logsumexp_rows(T* out, int64_t os, const T* x, int64_t xs, int64_t rows, int64_t n) {
+  for (int64_t i = 0; i < rows; ++i)
+    out[i * os] = n < kBlock ? logsumexp_short(x + i * xs, n) : logsumexp(x + i * xs, n);
+}
+
 template <typename T>
 void fill(Loops<T>& l) {
   l.sum = &sum<T>;
@@ -283,9 +376,9 @@ void fill(Loops<T>& l) {
   l.accumulate_sum = &accumulate_sum<T>;
   l.accumulate_max = &accumulate_max<T>;
   l.accumulate_min = &accumulate_min<T>;
-  l.softmax = &softmax<T>;
-  l.softmax_backward = &softmax_backward<T>;
-  l.logsumexp = &logsumexp<T>;
+  l.softmax = &softmax_rows<T>;
+  l.softmax_backward = &softmax_backward_rows<T>;
+  l.logsumexp = &logsumexp_rows<T>;
 }
 
 }  // namespace
@@ -301,8 +394,9 @@ void fill_rows_target(Table& t) {
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include "backend/cpu/simd_dispatch.h"
+
 namespace strata::backend::cpu::simd {
-HWY_EXPORT(fill_rows_target);
-void fill_rows(Table& t) { HWY_DYNAMIC_DISPATCH(fill_rows_target)(t); }
+void fill_rows(Table& t, int64_t target) { STRATA_SIMD_DISPATCH(target, fill_rows_target, t) }
 }  // namespace strata::backend::cpu::simd
 #endif

@@ -72,16 +72,35 @@ constexpr int64_t kScratch = 16384;
 // element per lane (an output viewed with stride 0 along the dim), used in place.
 enum class Role : uint8_t { In, Out, Slot };
 
-// Calls rows(ptrs, n) over the lanes of N operands of one shape, each lane a contiguous row of n
-// elements: contiguous lanes in place; strided ones gathered kBlock (or fewer, for long lanes) at
-// a time into scratch rows and, for outputs, scattered back. Lanes are split across threads,
-// `grain` elements per chunk.
+// Calls rows(ptrs, strides, count, n) over the lanes of N operands of one shape: `count` lanes,
+// lane i of operand k a contiguous row of n elements at ptrs[k] + i * strides[k] (a slot: one
+// element). Contiguous lanes are used in place; strided ones gathered kBlock (or fewer, for long
+// lanes) at a time into scratch rows and, for outputs, scattered back. Lanes are split across
+// threads, `grain` elements per chunk.
 template <typename T, int N, typename Rows>
 void for_each_row_block(const std::array<const Tensor*, N>& ts, int64_t dim, std::array<Role, N> roles,
                         int64_t grain, Rows&& rows) {
   const int64_t n = ts[0]->dim() == 0 ? 1 : ts[0]->size(dim);
-  const auto step = steps_along<N>(ts, dim);
   const int64_t grain_lanes = std::max<int64_t>(1, grain / std::max<int64_t>(1, n));
+  // The common case first: contiguous rows along the last dim (a classifier's logits).
+  bool rows_in_place = ts[0]->dim() == 0 || dim == ts[0]->dim() - 1;
+  for (int k = 0; k < N && rows_in_place; ++k)
+    rows_in_place = roles[k] != Role::Slot && ts[k]->is_contiguous();
+  if (rows_in_place) {
+    std::array<T*, N> base;
+    std::array<int64_t, N> strides;
+    for (int k = 0; k < N; ++k) {
+      base[k] = static_cast<T*>(ts[k]->data_ptr());
+      strides[k] = n;
+    }
+    detail::parallel_for(0, ts[0]->numel() / n, grain_lanes, [&](int64_t b, int64_t e) {
+      std::array<T*, N> first;
+      for (int k = 0; k < N; ++k) first[k] = base[k] + b * n;
+      rows(first, strides, e - b, n);
+    });
+    return;
+  }
+  const auto step = steps_along<N>(ts, dim);
   for_each_lane_run<N>(
       ts, dim, sizeof(T), [&](const std::array<char*, N>& p, const std::array<int64_t, N>& s, int64_t m) {
         std::array<T*, N> base;
@@ -94,11 +113,9 @@ void for_each_row_block(const std::array<const Tensor*, N>& ts, int64_t dim, std
         }
         if (contiguous) {
           detail::parallel_for(0, m, grain_lanes, [&](int64_t b, int64_t e) {
-            for (int64_t i = b; i < e; ++i) {
-              std::array<T*, N> row;
-              for (int k = 0; k < N; ++k) row[k] = base[k] + i * s[k];
-              rows(row, n);
-            }
+            std::array<T*, N> first;
+            for (int k = 0; k < N; ++k) first[k] = base[k] + b * s[k];
+            rows(first, s, e - b, n);
           });
           return;
         }
@@ -124,12 +141,13 @@ void for_each_row_block(const std::array<const Tensor*, N>& ts, int64_t dim, std
               for (int64_t j = 0; j < n; ++j)
                 for (int64_t i = 0; i < lanes; ++i) buf[i * n + j] = src[j * step[k] + i * s[k]];
             }
-            for (int64_t i = 0; i < lanes; ++i) {
-              std::array<T*, N> row;
-              for (int k = 0; k < N; ++k)
-                row[k] = direct[k] ? base[k] + (i0 + i) * s[k] : scratch + k * block * n + i * n;
-              rows(row, n);
+            std::array<T*, N> first;
+            std::array<int64_t, N> strides;
+            for (int k = 0; k < N; ++k) {
+              first[k] = direct[k] ? base[k] + i0 * s[k] : scratch + k * block * n;
+              strides[k] = direct[k] ? s[k] : n;
             }
+            rows(first, strides, lanes, n);
             for (int k = 0; k < N; ++k) {
               if (roles[k] != Role::Out || direct[k]) continue;
               const T* buf = scratch + k * block * n;
@@ -147,7 +165,8 @@ void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log) {
   dispatch_float(x.dtype(), "softmax", [&]<typename T>() {
     const simd::Loops<T>& l = simd::table().loops<T>();
     for_each_row_block<T, 2>({&out, &x}, dim, {Role::Out, Role::In}, kGrainTranscendental,
-                             [&](const std::array<T*, 2>& r, int64_t n) { l.softmax(r[0], r[1], n, log); });
+                             [&](const std::array<T*, 2>& r, const std::array<int64_t, 2>& s, int64_t rows,
+                                 int64_t n) { l.softmax(r[0], s[0], r[1], s[1], rows, n, log); });
   });
 }
 
@@ -158,7 +177,9 @@ void softmax_backward(const Tensor& grad_in, const Tensor& g, const Tensor& y, i
     const simd::Loops<T>& l = simd::table().loops<T>();
     for_each_row_block<T, 3>(
         {&grad_in, &g, &y}, dim, {Role::Out, Role::In, Role::In}, kGrainTranscendental,
-        [&](const std::array<T*, 3>& r, int64_t n) { l.softmax_backward(r[0], r[1], r[2], n, log); });
+        [&](const std::array<T*, 3>& r, const std::array<int64_t, 3>& s, int64_t rows, int64_t n) {
+          l.softmax_backward(r[0], s[0], r[1], s[1], r[2], s[2], rows, n, log);
+        });
   });
 }
 
@@ -177,7 +198,8 @@ void logsumexp(const Tensor& out, const Tensor& x, int64_t dim) {
   dispatch_float(x.dtype(), "logsumexp", [&]<typename T>() {
     const simd::Loops<T>& l = simd::table().loops<T>();
     for_each_row_block<T, 2>({&out_lanes, &x}, dim, {Role::Slot, Role::In}, kGrainTranscendental,
-                             [&](const std::array<T*, 2>& r, int64_t n) { r[0][0] = l.logsumexp(r[1], n); });
+                             [&](const std::array<T*, 2>& r, const std::array<int64_t, 2>& s, int64_t rows,
+                                 int64_t n) { l.logsumexp(r[0], s[0], r[1], s[1], rows, n); });
   });
 }
 
