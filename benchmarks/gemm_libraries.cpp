@@ -2,32 +2,36 @@
 // C = op(A) op(B) through oneDNN's dnnl_sgemm, OpenBLAS's cblas_sgemm, BLIS's bli_sgemm_ex and strata's own
 // strata::mm / strata::bmm, at one and two threads, on square, transposed, skinny and tiny shapes taken
 // from strata's own training loops (the 784-1024-1024-10 MLP at batch 256 forward and backward, SimpleNet).
-// It is kept out of CMake until the chosen library is wired in; the measured table is at the end.
+// The choice (OpenBLAS) is now wired into strata (src/backend/cpu/matmul*.cpp); the "route/" rows measure
+// the candidates strata's kernel slot chooses between on each shape, which is where its routing thresholds
+// come from. Kept out of CMake (it needs oneDNN and BLIS); the measured tables are at the end.
 //
 // clang-format off
 // Build, from the repository root (Debian 12, g++ 12); the g++ command is one line, split here for reading:
-//   apt-get install -y libbenchmark-dev libdnnl-dev libopenblas-dev libblis-dev
+//   apt-get install -y libbenchmark-dev libdnnl-dev libopenblas-dev libblis-dev libhwy-dev
 //   cmake -S . -B build-gemm -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATA_BUILD_BENCHMARKS=OFF
 //         -DSTRATA_BUILD_EXAMPLES=OFF && ninja -C build-gemm strata
-//   g++ -std=c++20 -O3 -DNDEBUG -Wall -Wextra -Wpedantic -Werror -Iinclude
+//   g++ -std=c++20 -O3 -DNDEBUG -Wall -Wextra -Wpedantic -Werror -Iinclude -Isrc
 //       -isystem /usr/include/x86_64-linux-gnu/openblas-pthread
 //       -isystem /usr/include/x86_64-linux-gnu/blis-openmp
 //       benchmarks/gemm_libraries.cpp -o build-gemm/gemm_libraries build-gemm/libstrata.a
 //       /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so
 //       /usr/lib/x86_64-linux-gnu/blis-openmp/libblis.so
-//       -ldnnl -lgomp -lfmt -lbenchmark -lpthread -ldl
-// Run (about 20 minutes on 2 cores):
+//       -ldnnl -lgomp -lfmt -lbenchmark -lhwy -lpthread -ldl
+// Run (about 25 minutes on 2 cores):
 //   build-gemm/gemm_libraries --benchmark_repetitions=7 --benchmark_min_time=0.1
 //       --benchmark_enable_random_interleaving=true
+// or a part, e.g. --benchmark_filter='^route/' (2 minutes) or 'square(1024_NN|4096)/(strata|openblas)/'.
 // clang-format on
 // OpenBLAS goes before BLIS on the link line on purpose: both export cblas_sgemm, and the first wins; the
 // program prints which file each entry point resolved to, so a wrong order shows at once.
 //
-// Benchmark names are <shape>/<library>/<threads>: "t1" one thread, "t2" the library's own two threads,
-// "split2" strata's intended wiring (strata's pool splits C in two and each half is a one-thread library
-// call), "alloc" the cost of strata::empty for C alone (to tell op overhead from arithmetic on tiny shapes),
-// "openblas_gemv" cblas_sgemv for the one-row product. One-thread runs are timed in CPU time of the
-// calling thread, which does all their work; two-thread runs in wall-clock time.
+// Benchmark names are <shape>/<library>/<threads>: "t1" one thread, "t2" two threads (the library's own, or
+// strata's pool for strata), "split2" a strata-style pool splitting C in two, each half a one-thread library
+// call, "alloc" the cost of strata::empty for C alone (to tell op overhead from arithmetic on tiny shapes),
+// "openblas_gemv" cblas_sgemv for the one-row product; route/<shape>/<candidate> for the routing (see
+// route_shapes). One-thread runs are timed in CPU time of the calling thread, which does all their work;
+// two-thread runs in wall-clock time.
 #include <benchmark/benchmark.h>
 
 // OpenBLAS's cblas.h must come before blis.h, which brings BLIS's own cblas.h under the same include guard.
@@ -40,6 +44,12 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <strata/factories.h>
 #include <strata/ops.h>
+#include <strata/threads.h>
+
+// strata internals, for the routing candidates (needs -Isrc).
+#include "backend/cpu/matmul_blas.h"
+#include "backend/cpu/matmul_own.h"
+#include "backend/kernels.h"
 
 #include <algorithm>
 #include <atomic>
@@ -343,8 +353,10 @@ void bench_library(benchmark::State& state, Shape s, Lib lib, int nthreads, bool
   set_library_threads(1);
 }
 
-// strata as a user calls it: views over the same memory, transposes as .mT() views, a fresh result each call.
-void bench_strata(benchmark::State& state, Shape s) {
+// strata as a user calls it: views over the same memory, transposes as .mT() views, a fresh result each call,
+// on `threads` of strata's pool (1: the caller alone).
+void bench_strata(benchmark::State& state, Shape s, int threads) {
+  strata::set_num_threads(threads);
   Operands o(s);
   auto wrap = [&](float* p, int64_t rows, int64_t cols, bool t) {
     strata::Tensor x = s.batch > 1 ? strata::from_blob(p, {s.batch, rows, cols}, strata::kFloat32)
@@ -446,6 +458,106 @@ void describe_machine() {
   benchmark::AddCustomContext("bli_sgemm_ex_from", origin(reinterpret_cast<void*>(&bli_sgemm_ex)));
 }
 
+// ---- strata's routing (src/backend/cpu/matmul.cpp, choose_route) --------------------------------------
+// Each candidate kernel strata could run a product on, called directly on one thread, so that the routing
+// thresholds rest on measurements: "own" strata's kernel (own_gemm), "gemm" cblas_sgemm (blas_gemm), "gemv"
+// one cblas_sgemv per row of C (per column when C is taller than wide), "slot" the bmm kernel slot as
+// routed (the operands already allocated: no op overhead).
+const std::vector<Shape>& route_shapes() {
+  static const std::vector<Shape> all = {
+      // Tiny (SimpleNet's five products) and small squares: around kOwnSmallWork = 32^3.
+      {"tiny_fc1_fwd", 4, 32, 10, false, true},
+      {"tiny_fc2_fwd", 4, 2, 32, false, true},
+      {"tiny_fc2_grad_input", 4, 32, 2, false, false},
+      {"tiny_fc1_grad_weight", 32, 10, 4, true, false},
+      {"tiny_fc2_grad_weight", 2, 32, 4, true, false},
+      {"square16", 16, 16, 16, false, false},
+      {"square32", 32, 32, 32, false, false},
+      {"square48", 48, 48, 48, false, false},
+      {"square64", 64, 64, 64, false, false},
+      // Thin C (a few rows or columns): gemv per row / column against gemm, up to kThinMax = 6 and past it.
+      {"thin_1x32x10", 1, 32, 10, false, true},
+      {"thin_1x64x64", 1, 64, 64, false, true},
+      {"thin_2x64x64", 2, 64, 64, false, true},
+      {"thin_1x1024x1024_NN", 1, 1024, 1024, false, false},
+      {"thin_1x1024x1024_NT", 1, 1024, 1024, false, true},
+      {"thin_1024x1x1024_TN", 1024, 1, 1024, true, false},
+      {"thin_2x1024x1024_NT", 2, 1024, 1024, false, true},
+      {"thin_4x1024x1024_NT", 4, 1024, 1024, false, true},
+      {"thin_4x1024x1024_NN", 4, 1024, 1024, false, false},
+      {"thin_6x1024x1024_NT", 6, 1024, 1024, false, true},
+      {"thin_8x1024x1024_NT", 8, 1024, 1024, false, true},
+      {"thin_1024x4x1024_TN", 1024, 4, 1024, true, false},
+      // Few columns (N <= 16: logits) and short K (K <= 10: their input gradient) against gemm.
+      {"n10_256x1024_NT", 256, 10, 1024, false, true},
+      {"n16_256x1024_NT", 256, 16, 1024, false, true},
+      {"n32_256x1024_NT", 256, 32, 1024, false, true},
+      {"n10_2048x1024_NT", 2048, 10, 1024, false, true},
+      {"k10_256x1024_NN", 256, 1024, 10, false, false},
+      {"k10_512x1024_NN", 512, 1024, 10, false, false},
+      {"k10_1024x1024_NN", 1024, 1024, 10, false, false},
+      {"k16_1024x1024_NN", 1024, 1024, 16, false, false},
+      {"m10_1024x256_TN", 10, 1024, 256, true, false},
+      {"m16_1024x256_TN", 16, 1024, 256, true, false},
+  };
+  return all;
+}
+
+enum class Candidate { kOwn, kGemm, kGemv, kSlot };
+
+void bench_route(benchmark::State& state, Shape s, Candidate c) {
+  using strata::backend::cpu::Mat;
+  strata::set_num_threads(1);
+  Operands o(s);
+  const Mat<const float> A{o.a.data(), s.ta ? 1 : o.lda, s.ta ? o.lda : 1};
+  const Mat<const float> B{o.b.data(), s.tb ? 1 : o.ldb, s.tb ? o.ldb : 1};
+  const Mat<float> C{o.c.data(), o.ldc, 1};
+  const strata::Tensor a = strata::from_blob(
+      o.a.data(), s.ta ? strata::Shape{s.k, s.m} : strata::Shape{s.m, s.k}, strata::kFloat32);
+  const strata::Tensor b = strata::from_blob(
+      o.b.data(), s.tb ? strata::Shape{s.n, s.k} : strata::Shape{s.k, s.n}, strata::kFloat32);
+  const strata::Tensor out = strata::from_blob(o.c.data(), {s.m, s.n}, strata::kFloat32);
+  const auto& kernels = strata::backend::cpu_kernels();
+  auto run = [&] {
+    switch (c) {
+      case Candidate::kOwn:
+        return strata::backend::cpu::own_gemm<float>(A, B, C, s.m, s.n, s.k, false);
+      case Candidate::kGemm:
+        return strata::backend::cpu::blas_gemm<float>(A, B, C, s.m, s.n, s.k, false);
+      case Candidate::kGemv:
+        return strata::backend::cpu::blas_gemv<float>(A, B, C, s.m, s.n, s.k, false, s.m <= s.n);
+      case Candidate::kSlot:
+        return kernels.bmm(out, a, b, strata::Tensor(), s.ta, s.tb);
+    }
+  };
+  run();
+  std::string why;
+  if (!check(o, o.c.data(), &why)) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(o.c.data());
+    benchmark::ClobberMemory();
+  }
+  add_counters(state, s);
+}
+
+void register_routes() {
+  for (const Shape& s : route_shapes()) {
+    const std::string base = std::string("route/") + s.name;
+    auto add = [&](const char* name, Candidate c) {
+      benchmark::RegisterBenchmark((base + "/" + name).c_str(), bench_route, s, c)
+          ->Unit(benchmark::kMicrosecond);
+    };
+    add("own", Candidate::kOwn);
+    add("gemm", Candidate::kGemm);
+    if (std::min(s.m, s.n) <= 8) add("gemv", Candidate::kGemv);
+    add("slot", Candidate::kSlot);
+  }
+}
+
 void register_all() {
   for (const Shape& s : shapes()) {
     const bool huge = s.m * s.n * s.k >= (int64_t{1} << 36);
@@ -457,7 +569,8 @@ void register_all() {
       if (huge) b->Iterations(2);
     };
     const std::string base = s.name;
-    tune(benchmark::RegisterBenchmark((base + "/strata/t1").c_str(), bench_strata, s));
+    tune(benchmark::RegisterBenchmark((base + "/strata/t1").c_str(), bench_strata, s, 1));
+    tune(benchmark::RegisterBenchmark((base + "/strata/t2").c_str(), bench_strata, s, 2), true);
     if (s.m * s.n * s.k < 100000)
       tune(benchmark::RegisterBenchmark((base + "/strata/alloc").c_str(), bench_alloc, s));
     if (s.m == 1 && s.batch == 1)
@@ -476,6 +589,7 @@ void register_all() {
 int main(int argc, char** argv) {
   describe_machine();
   register_all();
+  register_routes();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
@@ -605,3 +719,74 @@ int main(int argc, char** argv) {
 // openblas_get_parallel() at start-up: 2 means the OpenMP flavour was selected, whose 1-thread calls open
 // no OpenMP region but do load libgomp. Installing it also repoints libblas.so.3/liblapack.so.3 to
 // OpenBLAS, so libtorch (and python3-torch) stop using the reference BLAS on that machine.
+//
+// ---- Measured 2026-11-28 after wiring OpenBLAS in (same machine) ---------------------------------------
+// libstrata.a of 29e602c plus the other sessions' uncommitted work outside the matmul files.
+// clang-format off
+// sgemm C = A @ B, row-major float32, wall clock, median (best) GFLOP/s of 9 (1024) or 3 (4096) calls, three
+// runs each started in a window where both cores were idle (the other sessions' load then returned to
+// 1-1.3); strata::matmul allocates C every call, cblas_sgemm writes a preallocated C. Two threads: strata's
+// pool splitting C in two one-thread OpenBLAS calls, or OpenBLAS's own two threads.
+//                                  run 1           run 2           run 3
+//   1024^3 strata::matmul  t1    67.3 ( 70.6)    76.1 ( 80.6)    66.3 ( 76.7)
+//          strata::matmul  t2   128.2 (131.2)   123.6 (132.6)   131.3 (132.8)   t2/t1 = 1.90, 1.62, 1.98
+//          cblas_sgemm     t1    64.6 ( 67.4)    59.6 ( 67.0)    67.7 ( 73.2)
+//          OpenBLAS threads 2   128.1 (135.0)   128.2 (130.1)   118.8 (124.7)
+//   4096^3 strata::matmul  t1    71.1 ( 74.0)    82.6 ( 83.4)    76.1 ( 77.2)
+//          strata::matmul  t2   134.2 (138.8)   142.4 (143.4)   131.5 (134.8)   t2/t1 = 1.89, 1.72, 1.73
+//          cblas_sgemm     t1    77.1 ( 77.8)    71.3 ( 72.7)    71.4 ( 74.9)
+//          OpenBLAS threads 2   135.3 (138.8)   141.9 (143.8)   142.3 (143.7)
+// One thread, strata::matmul is cblas_sgemm within the run-to-run spread (the single-core clock moves with
+// the other core's load, hence t1's 66-83); two threads reach OpenBLAS's own threading. The ratio stays
+// below 2 likely because one busy core clocks higher than two (the measured single-core clock moved between
+// 2.75 and 3.0 GHz). Under the other sessions' full load (load average 2-7) two threads gave 0.86-1.8x one
+// thread, and OpenBLAS's own threads 0.8-1.9x.
+// Runs 1-3 came from a 40-line driver (steady_clock around strata::matmul / cblas_sgemm); this program
+// gives the same with --benchmark_filter='square(1024_NN|4096)/(strata|openblas)/t' --benchmark_repetitions=3
+// (medians, quiet window): 1024^3 strata t1 69.0, t2 125.2 (1.81x), OpenBLAS t1 68.2, own threads 128.7;
+// 4096^3 strata t1 77.1, t2 147.2 (1.91x), OpenBLAS t1 73.0, own threads 138.4 GFLOP/s.
+//
+// route/ rows (strata's routing candidates, one thread, CPU time, median of 5; load average 1.4-1.7): own =
+// strata's kernel, gemm = cblas_sgemm, gemv = one cblas_sgemv per row (column) of C, slot = the bmm
+// kernel slot as routed (operands allocated beforehand).
+// shape                  MxNxK      |   own    gemm    gemv    slot  | routed to
+// tiny_fc1_fwd           4x32x10 NT |  254ns   371ns   728ns   417ns | own (a gemm call alone costs ~0.2 us)
+// tiny_fc2_fwd           4x2x32 NT  |  109ns   270ns   103ns   179ns | own
+// tiny_fc2_grad_input    4x32x2 NN  |   76ns   229ns   262ns   139ns | own
+// tiny_fc1_grad_weight   32x10x4 TN |  258ns   320ns       -   215ns | own
+// tiny_fc2_grad_weight   2x32x4 TN  |   39ns   179ns    93ns    92ns | own
+// square16                          |  209ns   417ns       -   248ns | own
+// square32                          |  1.1us   1.5us       -   1.2us | own
+// square48                          |  3.3us   4.9us       -   6.0us | gemm (other runs: 4.2/4.7, 4.5/4.7 us)
+// square64                          |  9.4us   8.6us       -   8.6us | gemm
+// thin_1x32x10           NT         |  146ns   180ns   126ns   167ns | gemv
+// thin_1x64x64           NT         |  798ns   1.4us   364ns   382ns | gemv
+// thin_2x64x64           NT         |  1.1us   1.9us   883ns   974ns | gemv
+// thin_1x1024x1024       NN         |  407us   432us    87us    88us | gemv
+// thin_1x1024x1024       NT         |  163us   542us    88us    82us | gemv
+// thin_1024x1x1024       TN         | 5379us   520us    84us    86us | gemv
+// thin_2x1024x1024       NT         | 1962us   550us   164us   159us | gemv
+// thin_4x1024x1024       NT         | 2021us   477us   321us   327us | gemv
+// thin_4x1024x1024       NN         |  552us   257us   352us   329us | gemv (a loss here; a tie in 3 other runs)
+// thin_6x1024x1024       NT         | 2094us   796us   463us   458us | gemv
+// thin_8x1024x1024       NT         | 2067us   567us   613us   580us | gemm
+// thin_1024x4x1024       TN         | 1607us   677us   343us   381us | gemv
+// n10_256x1024           NT         |  123us   158us       -   119us | own (mlp_fc3_fwd)
+// n16_256x1024           NT         |  145us   195us       -   149us | own
+// n32_256x1024           NT         |  251us   287us       -   306us | gemm
+// n10_2048x1024          NT         | 1168us  2271us       -  1352us | own
+// k10_256x1024           NN         |  203us   229us       -   200us | own (mlp_fc3_grad_input)
+// k10_512x1024           NN         |  399us   458us       -   407us | own
+// k10_1024x1024          NN         | 2899us   946us       -   948us | gemm
+// k16_1024x1024          NN         | 3017us  1092us       -  1093us | gemm
+// m10_1024x256           TN         |  174us   171us       -   157us | gemm (mlp_fc3_grad_weight)
+// m16_1024x256           TN         |  195us   154us       -   154us | gemm
+// Two earlier runs under load average 3-5 put every shape on the same side but square48/64 (own 4.2/7.7 us
+// against gemm 4.7/8.8 in one, 4.5/13.2 against 4.7/16.4 in the other) and k10_512 (own 330 us against
+// 531 in one, 1787 against 567 in the other): too close to move the thresholds for.
+// Through the ops (one thread, CPU time, load average 3-5): strata::mm now matches cblas_sgemm on the MLP
+// products (e.g. mlp_fc2_fwd 8.5 ms vs 8.7, mlp_fc2_grad_weight 8.1 vs 8.1, square1024_TN 30.6 vs 33.4;
+// before: 10.3, 10.8, 43.8 ms against 7.6, 7.6, 31.4), beats it where strata's kernel or gemv is routed
+// (mlp_fc3_fwd 144 vs 187 us, batch1_1024 96 vs 462 us), and SimpleNet's products are unchanged (strata's
+// kernel, as before: 0.3-0.6 us per strata::mm, of which ~0.12 us allocates C).
+// clang-format on
