@@ -17,7 +17,7 @@
 //       benchmarks/gemm_libraries.cpp -o build-gemm/gemm_libraries build-gemm/libstrata.a
 //       /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so
 //       /usr/lib/x86_64-linux-gnu/blis-openmp/libblis.so
-//       -ldnnl -lgomp -lfmt -lbenchmark -lhwy -lpthread -ldl
+//       -ldnnl -lgomp -lfmt -lbenchmark -lpthread -ldl
 // Run (about 25 minutes on 2 cores):
 //   build-gemm/gemm_libraries --benchmark_repetitions=7 --benchmark_min_time=0.1
 //       --benchmark_enable_random_interleaving=true
