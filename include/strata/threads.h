@@ -5,8 +5,10 @@
 /// strata owns one pool of worker threads. A kernel splits its work across the pool only when the
 /// work is large enough for the split to pay (a few tens of microseconds of work per thread), so
 /// small models run on the calling thread alone. Idle workers sleep instead of spinning, and
-/// strata sets no global OpenMP or BLAS state of your program: the BLAS library strata calls runs
-/// one thread per call, and strata's pool does the splitting.
+/// strata touches no OpenMP state. OpenBLAS, which strata calls for matrix products, runs one
+/// thread per call: strata sets OpenBLAS's process-wide thread count to 1 at its first product and
+/// its own pool splits large products (a program that raises OpenBLAS's count again gets both
+/// pools at once).
 
 namespace strata {
 
