@@ -1,15 +1,16 @@
 // Timing driver for the CPU elementwise, reduction and softmax kernels at 1 and 2 threads: the
-// figures behind the kernel choices in src/backend/cpu/ (ISA selection, grain sizes). Not built by
-// CMake, and not a test; build it by hand against a Release build of the library:
-//   g++ -O2 -std=c++20 -Iinclude benchmarks/kernels_bench.cpp build-vec/libstrata.a -lfmt -lhwy \
+// figures behind the kernel choices in src/backend/cpu/ (instruction sets, grain sizes). Not built
+// by CMake, and not a test; build it by hand against a Release build of the library (one line):
+//   g++ -O2 -std=c++20 -Iinclude benchmarks/kernels_bench.cpp build-vec/libstrata.a -lfmt
 //       /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so -lpthread -o /tmp/kernels_bench
-//   /tmp/kernels_bench [filter] [--reps=N]
-// Each figure is the best over several repetitions of the median-free minimum time per call (the
-// machine is shared, so the minimum is the figure least disturbed by other processes).
+//   /tmp/kernels_bench [substring of workload names] [--reps=N]
+// Each figure is the fastest of several batches (the machine is shared: the minimum is the figure
+// least disturbed by other processes).
 #include <strata/strata.h>
 #include <strata/threads.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -23,24 +24,32 @@ namespace {
 
 int g_reps = 7;
 
-// Microseconds per call of f: calls are batched so that each timed batch lasts >= ~20 ms, and the
-// fastest of g_reps batches counts.
-double time_us(const std::function<void()>& f) {
+// Microseconds per call of f at 1 and at 2 threads: calls are batched so that each timed batch
+// lasts >= ~10 ms, batches at 1 and 2 threads alternate (so that a change in the machine's load
+// hits both alike), and the fastest of g_reps batches counts for each.
+std::array<double, 2> time_us(const std::function<void()>& f) {
   using clock = std::chrono::steady_clock;
+  strata::set_num_threads(2);
   f();  // warm up caches, the pool and the allocator
+  strata::set_num_threads(1);
+  f();
   int64_t calls = 1;
   for (;;) {
     const auto t0 = clock::now();
     for (int64_t i = 0; i < calls; ++i) f();
     const double us = std::chrono::duration<double, std::micro>(clock::now() - t0).count();
-    if (us > 20000 || calls > (int64_t{1} << 24)) break;
+    if (us > 10000 || calls > (int64_t{1} << 24)) break;
     calls *= 2;
   }
-  double best = 1e300;
+  std::array<double, 2> best{1e300, 1e300};
   for (int r = 0; r < g_reps; ++r) {
-    const auto t0 = clock::now();
-    for (int64_t i = 0; i < calls; ++i) f();
-    best = std::min(best, std::chrono::duration<double, std::micro>(clock::now() - t0).count() / calls);
+    for (int threads : {1, 2}) {
+      strata::set_num_threads(threads);
+      const auto t0 = clock::now();
+      for (int64_t i = 0; i < calls; ++i) f();
+      const double us = std::chrono::duration<double, std::micro>(clock::now() - t0).count() / calls;
+      best[threads - 1] = std::min(best[threads - 1], us);
+    }
   }
   return best;
 }
@@ -77,7 +86,8 @@ std::vector<Workload> workloads() {
                      },
                      {256, 1024});
                }});
-  for (int64_t n : {int64_t{4}, int64_t{1} << 14, int64_t{1} << 16, int64_t{1} << 20}) {
+  for (int64_t n : {int64_t{4}, int64_t{1} << 12, int64_t{1} << 14, int64_t{1} << 15, int64_t{1} << 16,
+                    int64_t{1} << 17, int64_t{1} << 18, int64_t{1} << 19, int64_t{1} << 20}) {
     const std::string s = "[" + std::to_string(n) + "]";
     w.push_back({"add " + s, [n] {
                    Tensor a = strata::randn({n}), b = strata::randn({n});
@@ -159,6 +169,20 @@ std::vector<Workload> workloads() {
                  Tensor a = strata::randn({256, 1024});
                  return std::function<void()>([=] { Tensor c = strata::logsumexp(a, {-1}); });
                }});
+  for (int64_t rows : {4, 8, 16, 32, 64, 128}) {
+    w.push_back({"softmax fwd [" + std::to_string(rows) + ",1024]", [rows] {
+                   Tensor a = strata::randn({rows, 1024});
+                   return std::function<void()>([=] { Tensor c = strata::softmax(a, -1); });
+                 }});
+    w.push_back({"sum dim -1 [" + std::to_string(rows * 8) + ",1024]", [rows] {
+                   Tensor a = strata::randn({rows * 8, 1024});
+                   return std::function<void()>([=] { Tensor c = a.sum({-1}); });
+                 }});
+    w.push_back({"sum dim 0 [" + std::to_string(rows * 8) + ",1024]", [rows] {
+                   Tensor a = strata::randn({rows * 8, 1024});
+                   return std::function<void()>([=] { Tensor c = a.sum({0}); });
+                 }});
+  }
   w.push_back({"softmax fwd [4,2]", [] {
                  Tensor a = strata::randn({4, 2});
                  return std::function<void()>([=] { Tensor c = strata::softmax(a, -1); });
@@ -179,12 +203,7 @@ int main(int argc, char** argv) {
   std::printf("%-36s %12s %12s %8s\n", "workload", "1 thread us", "2 threads us", "speedup");
   for (const Workload& w : workloads()) {
     if (!filter.empty() && w.name.find(filter) == std::string::npos) continue;
-    double t[2];
-    for (int threads : {1, 2}) {
-      strata::set_num_threads(threads);
-      auto f = w.make();
-      t[threads - 1] = time_us(f);
-    }
+    const auto t = time_us(w.make());
     std::printf("%-36s %12.2f %12.2f %8.2f\n", w.name.c_str(), t[0], t[1], t[0] / t[1]);
     std::fflush(stdout);
   }

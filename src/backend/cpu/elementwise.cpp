@@ -51,13 +51,14 @@ void binary_run(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
 }
 
 template <typename R, typename A, typename B, typename F>
-void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f, int64_t grain = kGrainCheap) {
+void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, F f,
+                 int64_t min_work = kParallelCheap) {
   for_each_run<3>(
       {&out, &a, &b},
       [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
         binary_run<R, A, B>(p, s, n, f);
       },
-      grain);
+      min_work);
 }
 
 // Float/double arithmetic through the vector loops; f is the same operation as scalar code.
@@ -69,11 +70,11 @@ void binary_vec(const Tensor& out, const Tensor& a, const Tensor& b, F f, simd::
       [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
         binary_run<T, T, T>(p, s, n, f, vec.binary ? &vec : nullptr, kind, alpha);
       },
-      kGrainCheap);
+      kParallelCheap);
 }
 
 template <typename R, typename A, typename F>
-void unary_loop(const Tensor& out, const Tensor& x, F f, int64_t grain = kGrainCheap) {
+void unary_loop(const Tensor& out, const Tensor& x, F f, int64_t min_work = kParallelCheap) {
   for_each_run<2>(
       {&out, &x},
       [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
@@ -88,7 +89,7 @@ void unary_loop(const Tensor& out, const Tensor& x, F f, int64_t grain = kGrainC
           for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(a[i * s[1]]);
         }
       },
-      grain);
+      min_work);
 }
 
 // A float/double function through the vector loops, for every layout: strided runs go through a
@@ -111,7 +112,7 @@ void unary_vec(const Tensor& out, const Tensor& x, simd::Unary op, T p0 = T(0), 
           for (int64_t i = 0; i < m; ++i) o[(i0 + i) * s[0]] = buf[i];
         }
       },
-      kGrainTranscendental);
+      kParallelTranscendental);
 }
 
 template <typename T>
@@ -212,7 +213,7 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
               if (y == T(2)) return x * x;
               return std::pow(x, y);
             },
-            kGrainTranscendental);
+            kParallelTranscendental);
       } else if constexpr (!std::is_same_v<T, bool>) {
         return binary_loop<T, T, T>(out, a, b, [](T x, T y) { return int_pow(x, y); });
       }
@@ -259,7 +260,7 @@ void unary_float(UnaryOp op, const Tensor& out, const Tensor& x, double p0, doub
   // Functions the vector loops have, with their scalar form for a build without them.
   auto either = [&](simd::Unary v, auto f) {
     if (vec) return unary_vec<T>(out, x, v, T(p0), T(p1));
-    unary_loop<T, T>(out, x, f, kGrainTranscendental);
+    unary_loop<T, T>(out, x, f, kParallelTranscendental);
   };
   switch (op) {
     case UnaryOp::Exp:
@@ -296,16 +297,17 @@ void unary_float(UnaryOp op, const Tensor& out, const Tensor& x, double p0, doub
     // Scalar std:: functions (no vector form in Highway 1.0).
     case UnaryOp::Sin:
       return unary_loop<T, T>(
-          out, x, [](T v) { return std::sin(v); }, kGrainTranscendental);
+          out, x, [](T v) { return std::sin(v); }, kParallelTranscendental);
     case UnaryOp::Cos:
       return unary_loop<T, T>(
-          out, x, [](T v) { return std::cos(v); }, kGrainTranscendental);
+          out, x, [](T v) { return std::cos(v); }, kParallelTranscendental);
     case UnaryOp::Erf:
       return unary_loop<T, T>(
-          out, x, [](T v) { return std::erf(v); }, kGrainTranscendental);
+          out, x, [](T v) { return std::erf(v); }, kParallelTranscendental);
     case UnaryOp::GeluErf:
       return unary_loop<T, T>(
-          out, x, [=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); }, kGrainTranscendental);
+          out, x, [=](T v) { return T(0.5) * v * (T(1) + std::erf(v * kInvSqrt2)); },
+          kParallelTranscendental);
     default:
       break;
   }
@@ -351,7 +353,7 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
           const T* y = reinterpret_cast<const T*>(p[3]);
           for (int64_t i = 0; i < n; ++i) o[i * s[0]] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]];
         },
-        kGrainCheap);
+        kParallelCheap);
   });
 }
 
@@ -401,7 +403,7 @@ void fill(const Tensor& dst, const Scalar& value) {
           T* o = reinterpret_cast<T*>(p[0]);
           for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
         },
-        kGrainCheap);
+        kParallelCheap);
   });
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // Strided N-d loops over several operands of one shape. Dims are coalesced (merged where memory
 // allows) and the innermost dim is handed to a callback as a 1-d run, so contiguous and
-// broadcast (stride 0) cases become simple loops the compiler vectorises. Given a grain, the
-// element range is split across strata's threads (core/parallel.h).
+// broadcast (stride 0) cases become simple loops the compiler vectorises. Large element ranges are
+// split across strata's threads (core/parallel.h).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -13,15 +13,18 @@
 
 namespace strata::backend::cpu {
 
-// Elements per chunk when a kernel splits its work across threads: a chunk should be worth
-// ~20 us, well above the ~1-4 us of handing it to a worker (measured on a Zen 3 with
-// benchmarks/kernels_bench.cpp; below two grains a kernel runs on the calling thread alone).
-/// Arithmetic, comparisons, copies: ~0.3-0.6 ns per float out of cache.
-constexpr int64_t kGrainCheap = 32768;
-/// Vector exp/log/tanh and friends: ~1-2 ns per float; std::sin, erf, pow: more.
-constexpr int64_t kGrainTranscendental = 8192;
-/// Sums, max/min: ~0.15 ns per float.
-constexpr int64_t kGrainReduce = 65536;
+// When a kernel splits its work across strata's threads: from these many elements on (of output,
+// or of input for reductions), in chunks of about an eighth of that (parallel_work). Each is about
+// 15-20 us of work on one core of a Zen 3 (benchmarks/kernels_bench.cpp, 1 thread): there, two
+// hot threads already finish 1.4-1.8x sooner (add 65536: 13.6 -> 9.5 us; exp 16384: 15.4 -> 9.6;
+// sum 131072: 21.1 -> 11.4; softmax [16, 1024]: 22.5 -> 14.2), and a worker that slept (~4 us
+// to wake) leaves the calling thread most chunks. Below, one thread does the whole op.
+/// Arithmetic, comparisons, copies, fills: ~0.1-0.2 ns per float.
+constexpr int64_t kParallelCheap = 65536;
+/// Vector exp/log/tanh and friends, pow, std::erf/sin/cos, softmax rows: ~1-1.5 ns per float.
+constexpr int64_t kParallelTranscendental = 16384;
+/// Sums, means, max/min: ~0.1-0.15 ns per float.
+constexpr int64_t kParallelReduce = 131072;
 /// Chunks start at multiples of this many elements (whole cache lines for float and double).
 constexpr int64_t kChunkAlign = 64;
 
@@ -130,26 +133,35 @@ void run_plan_range(const LoopPlan<N>& p, std::array<char*, N> base, const std::
   }
 }
 
-/// Calls f(begin, end) over [0, n) split in chunks of about `grain` elements starting at multiples
-/// of kChunkAlign, across strata's threads (serially below two grains).
+/// Calls f(begin, end) over [0, n) items of `cost` elements each: once on the calling thread when
+/// the work is under `min_work` elements, else across strata's threads in chunks of about
+/// min_work / 8 elements. Small chunks matter when the pool's workers sleep: while one wakes up
+/// (~20 us on a VM) the calling thread takes chunks itself, instead of waiting for a worker that
+/// owns half of the work.
 template <typename F>
-void parallel_elements(int64_t n, int64_t grain, F&& f) {
-  if (grain <= 0 || n < 2 * grain) {
-    if (n > 0) f(int64_t{0}, n);
+void parallel_work(int64_t n, int64_t cost, int64_t min_work, F&& f) {
+  if (n <= 0) return;
+  if (n < 2 || n * cost < min_work) {
+    f(int64_t{0}, n);
     return;
   }
-  const int64_t blocks = (n + kChunkAlign - 1) / kChunkAlign;
-  detail::parallel_for(0, blocks, std::max<int64_t>(1, grain / kChunkAlign),
-                       [&](int64_t b, int64_t e) { f(b * kChunkAlign, std::min(n, e * kChunkAlign)); });
+  detail::parallel_for(0, n, std::max<int64_t>(1, min_work / 8 / std::max<int64_t>(1, cost)), f);
+}
+
+/// parallel_work over n elements whose chunks start at multiples of kChunkAlign.
+template <typename F>
+void parallel_elements(int64_t n, int64_t min_work, F&& f) {
+  parallel_work((n + kChunkAlign - 1) / kChunkAlign, kChunkAlign, min_work,
+                [&](int64_t b, int64_t e) { f(b * kChunkAlign, std::min(n, e * kChunkAlign)); });
 }
 
 /// Runs inner(ptrs, strides, n) over N operands broadcast to operand 0's shape (operand 0 is the
 /// output). Operands that are contiguous with the output's element count, or single elements, take
-/// one flat run: the common case of small tensors pays for no plan at all. With a grain > 0, the
-/// elements are split across threads (runs then start and end at chunk boundaries), so `inner`
-/// must only touch the elements it is given.
+/// one flat run: the common case of small tensors pays for no plan at all. With min_work > 0, the
+/// elements are split across threads from min_work elements on (parallel_elements; runs then start
+/// and end at chunk boundaries), so `inner` must only touch the elements it is given.
 template <int N, typename Inner>
-void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner, int64_t grain = 0) {
+void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner, int64_t min_work = 0) {
   const detail::TensorImpl& out = ops[0]->impl();
   if (out.numel == 0) return;
   std::array<char*, N> base;
@@ -169,11 +181,11 @@ void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner, int64_
     }
   }
   if (flat) {
-    if (grain <= 0 || out.numel < 2 * grain) {
+    if (min_work <= 0 || out.numel < min_work) {
       inner(base, flat_strides, out.numel);
       return;
     }
-    parallel_elements(out.numel, grain, [&](int64_t b, int64_t e) {
+    parallel_elements(out.numel, min_work, [&](int64_t b, int64_t e) {
       std::array<char*, N> p = base;
       for (int k = 0; k < N; ++k) p[k] += b * flat_strides[k] * elsize[k];
       inner(p, flat_strides, e - b);
@@ -194,11 +206,11 @@ void for_each_run(const std::array<const Tensor*, N>& ops, Inner&& inner, int64_
   const LoopPlan<N> plan = make_plan<N>(out.sizes, sp);
   bool overlapping = false;  // an output with stride-0 dims: threads would write one element together
   for (int d = 0; d < plan.ndim; ++d) overlapping = overlapping || plan.strides[0][d] == 0;
-  if (grain <= 0 || out.numel < 2 * grain || overlapping) {
+  if (min_work <= 0 || out.numel < min_work || overlapping) {
     run_plan<N>(plan, base, elsize, inner);
     return;
   }
-  parallel_elements(out.numel, grain,
+  parallel_elements(out.numel, min_work,
                     [&](int64_t b, int64_t e) { run_plan_range<N>(plan, base, elsize, b, e, inner); });
 }
 

@@ -69,7 +69,7 @@ typename Op::Acc reduce_row(const simd::Loops<T>& l, const T* x, int64_t n, bool
       part[i] = Op::row(l, x + i * kSumBlock, std::min(kSumBlock, n - i * kSumBlock));
   };
   if (parallel)
-    detail::parallel_for(0, blocks, std::max<int64_t>(1, kGrainReduce / kSumBlock), run);
+    parallel_work(blocks, kSumBlock, kParallelReduce, run);
   else
     run(0, blocks);
   Acc a = part[0];
@@ -84,8 +84,7 @@ void reduce_rows(const simd::Loops<T>& l, T* out, const T* x, int64_t kept, int6
     out[0] = static_cast<T>(finish(reduce_row<T, Op>(l, x, reduced, true)));
     return;
   }
-  const int64_t grain = std::max<int64_t>(1, kGrainReduce / std::max<int64_t>(1, reduced));
-  detail::parallel_for(0, kept, grain, [&](int64_t b, int64_t e) {
+  parallel_work(kept, reduced, kParallelReduce, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)
       out[i] = static_cast<T>(finish(reduce_row<T, Op>(l, x + i * reduced, reduced, false)));
   });
@@ -124,15 +123,13 @@ void reduce_columns(const simd::Loops<T>& l, T* out, const T* x, int64_t reduced
   const int64_t rows_per_block = std::max<int64_t>(1, kColumnBlock / kept);
   const int64_t blocks = (reduced + rows_per_block - 1) / rows_per_block;
   if (kept >= kColumnBlock) {
-    const int64_t grain = std::max<int64_t>(kColumnBlock / 4, kGrainReduce / std::max<int64_t>(1, reduced));
-    detail::parallel_for(0, kept, grain,
-                         [&](int64_t c0, int64_t c1) { accumulate_rows(acc, 0, reduced, c0, c1); });
+    parallel_work(kept, reduced, kParallelReduce,
+                  [&](int64_t c0, int64_t c1) { accumulate_rows(acc, 0, reduced, c0, c1); });
   } else if (blocks <= 1) {
     accumulate_rows(acc, 0, reduced, 0, kept);
   } else {
     std::vector<Acc> part(static_cast<size_t>(blocks * kept), Op::init());
-    const int64_t grain = std::max<int64_t>(1, kGrainReduce / (rows_per_block * kept));
-    detail::parallel_for(0, blocks, grain, [&](int64_t b, int64_t e) {
+    parallel_work(blocks, rows_per_block * kept, kParallelReduce, [&](int64_t b, int64_t e) {
       for (int64_t blk = b; blk < e; ++blk)
         accumulate_rows(&part[blk * kept], blk * rows_per_block,
                         std::min(reduced, (blk + 1) * rows_per_block), 0, kept);

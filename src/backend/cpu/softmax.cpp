@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "backend/cpu/allocator.h"
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/dispatch.h"
 #include "backend/cpu/loops.h"
@@ -66,7 +67,7 @@ std::array<int64_t, N> steps_along(const std::array<const Tensor*, N>& ts, int64
 
 // Lanes per block and the scratch a strided block is gathered into: contiguous rows for the
 // vector row loops, so that strided lanes get exactly the arithmetic of contiguous rows.
-constexpr int64_t kScratch = 16384;
+constexpr int64_t kScratch = 32768;
 
 // How for_each_row_block hands an operand to the row loops: a row read, a row written, or one
 // element per lane (an output viewed with stride 0 along the dim), used in place.
@@ -76,12 +77,11 @@ enum class Role : uint8_t { In, Out, Slot };
 // lane i of operand k a contiguous row of n elements at ptrs[k] + i * strides[k] (a slot: one
 // element). Contiguous lanes are used in place; strided ones gathered kBlock (or fewer, for long
 // lanes) at a time into scratch rows and, for outputs, scattered back. Lanes are split across
-// threads, `grain` elements per chunk.
+// threads from min_work elements on (parallel_work).
 template <typename T, int N, typename Rows>
 void for_each_row_block(const std::array<const Tensor*, N>& ts, int64_t dim, std::array<Role, N> roles,
-                        int64_t grain, Rows&& rows) {
+                        int64_t min_work, Rows&& rows) {
   const int64_t n = ts[0]->dim() == 0 ? 1 : ts[0]->size(dim);
-  const int64_t grain_lanes = std::max<int64_t>(1, grain / std::max<int64_t>(1, n));
   // The common case first: contiguous rows along the last dim (a classifier's logits).
   bool rows_in_place = ts[0]->dim() == 0 || dim == ts[0]->dim() - 1;
   for (int k = 0; k < N && rows_in_place; ++k)
@@ -93,7 +93,7 @@ void for_each_row_block(const std::array<const Tensor*, N>& ts, int64_t dim, std
       base[k] = static_cast<T*>(ts[k]->data_ptr());
       strides[k] = n;
     }
-    detail::parallel_for(0, ts[0]->numel() / n, grain_lanes, [&](int64_t b, int64_t e) {
+    parallel_work(ts[0]->numel() / n, n, min_work, [&](int64_t b, int64_t e) {
       std::array<T*, N> first;
       for (int k = 0; k < N; ++k) first[k] = base[k] + b * n;
       rows(first, strides, e - b, n);
@@ -112,48 +112,56 @@ void for_each_row_block(const std::array<const Tensor*, N>& ts, int64_t dim, std
           contiguous = contiguous && (step[k] == 1 || direct[k]);
         }
         if (contiguous) {
-          detail::parallel_for(0, m, grain_lanes, [&](int64_t b, int64_t e) {
+          parallel_work(m, n, min_work, [&](int64_t b, int64_t e) {
             std::array<T*, N> first;
             for (int k = 0; k < N; ++k) first[k] = base[k] + b * s[k];
             rows(first, s, e - b, n);
           });
           return;
         }
-        const int64_t block = std::clamp<int64_t>(kScratch / (N * n), 1, kBlock);
+        // Scratch rows are ld apart, a little more than n: rows a power of two apart would all map
+        // to the same cache sets while the gather writes down a column of them.
+        const int64_t ld = n + 16;
+        const int64_t block = std::clamp<int64_t>(kScratch / (N * ld), 1, kBlock);
         const int64_t blocks = (m + block - 1) / block;
-        detail::parallel_for(0, blocks, std::max<int64_t>(1, grain_lanes / block), [&](int64_t b, int64_t e) {
-          // Small tensors' scratch on the stack, larger ones' on the heap (one allocation per chunk).
+        parallel_work(blocks, block * n, min_work, [&](int64_t b, int64_t e) {
+          // Small tensors' scratch on the stack, larger ones' from the caching allocator (not a
+          // std::vector: zeroing, and the system's fresh pages, would cost more than the gather).
           constexpr int64_t kStackScratch = 2048;
           T stack_scratch[kStackScratch];
-          std::vector<T> heap_scratch;
-          T* scratch = stack_scratch;
-          if (N * block * n > kStackScratch) {
-            heap_scratch.resize(static_cast<size_t>(N * block * n));
-            scratch = heap_scratch.data();
-          }
+          const size_t bytes = static_cast<size_t>(N * block * ld) * sizeof(T);
+          T* scratch = N * block * ld > kStackScratch ? static_cast<T*>(allocate(bytes)) : stack_scratch;
+          struct Release {
+            T* p;
+            T* stack;
+            size_t bytes;
+            ~Release() {
+              if (p != stack) deallocate(p, bytes);
+            }
+          } release{scratch, stack_scratch, bytes};
           for (int64_t blk = b; blk < e; ++blk) {
             const int64_t i0 = blk * block, lanes = std::min(block, m - i0);
             // Sweeps along the dim read each operand in memory order across the block's lanes.
             for (int k = 0; k < N; ++k) {
               if (direct[k]) continue;
-              T* buf = scratch + k * block * n;
+              T* buf = scratch + k * block * ld;
               const T* src = base[k] + i0 * s[k];
               for (int64_t j = 0; j < n; ++j)
-                for (int64_t i = 0; i < lanes; ++i) buf[i * n + j] = src[j * step[k] + i * s[k]];
+                for (int64_t i = 0; i < lanes; ++i) buf[i * ld + j] = src[j * step[k] + i * s[k]];
             }
             std::array<T*, N> first;
             std::array<int64_t, N> strides;
             for (int k = 0; k < N; ++k) {
-              first[k] = direct[k] ? base[k] + i0 * s[k] : scratch + k * block * n;
-              strides[k] = direct[k] ? s[k] : n;
+              first[k] = direct[k] ? base[k] + i0 * s[k] : scratch + k * block * ld;
+              strides[k] = direct[k] ? s[k] : ld;
             }
             rows(first, strides, lanes, n);
             for (int k = 0; k < N; ++k) {
               if (roles[k] != Role::Out || direct[k]) continue;
-              const T* buf = scratch + k * block * n;
+              const T* buf = scratch + k * block * ld;
               T* dst = base[k] + i0 * s[k];
               for (int64_t j = 0; j < n; ++j)
-                for (int64_t i = 0; i < lanes; ++i) dst[j * step[k] + i * s[k]] = buf[i * n + j];
+                for (int64_t i = 0; i < lanes; ++i) dst[j * step[k] + i * s[k]] = buf[i * ld + j];
             }
           }
         });
@@ -164,7 +172,7 @@ void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log) {
   if (out.numel() == 0) return;
   dispatch_float(x.dtype(), "softmax", [&]<typename T>() {
     const simd::Loops<T>& l = simd::table().loops<T>();
-    for_each_row_block<T, 2>({&out, &x}, dim, {Role::Out, Role::In}, kGrainTranscendental,
+    for_each_row_block<T, 2>({&out, &x}, dim, {Role::Out, Role::In}, kParallelTranscendental,
                              [&](const std::array<T*, 2>& r, const std::array<int64_t, 2>& s, int64_t rows,
                                  int64_t n) { l.softmax(r[0], s[0], r[1], s[1], rows, n, log); });
   });
@@ -176,7 +184,7 @@ void softmax_backward(const Tensor& grad_in, const Tensor& g, const Tensor& y, i
   dispatch_float(y.dtype(), "softmax_backward", [&]<typename T>() {
     const simd::Loops<T>& l = simd::table().loops<T>();
     for_each_row_block<T, 3>(
-        {&grad_in, &g, &y}, dim, {Role::Out, Role::In, Role::In}, kGrainTranscendental,
+        {&grad_in, &g, &y}, dim, {Role::Out, Role::In, Role::In}, kParallelTranscendental,
         [&](const std::array<T*, 3>& r, const std::array<int64_t, 3>& s, int64_t rows, int64_t n) {
           l.softmax_backward(r[0], s[0], r[1], s[1], r[2], s[2], rows, n, log);
         });
@@ -197,7 +205,7 @@ void logsumexp(const Tensor& out, const Tensor& x, int64_t dim) {
   }
   dispatch_float(x.dtype(), "logsumexp", [&]<typename T>() {
     const simd::Loops<T>& l = simd::table().loops<T>();
-    for_each_row_block<T, 2>({&out_lanes, &x}, dim, {Role::Slot, Role::In}, kGrainTranscendental,
+    for_each_row_block<T, 2>({&out_lanes, &x}, dim, {Role::Slot, Role::In}, kParallelTranscendental,
                              [&](const std::array<T*, 2>& r, const std::array<int64_t, 2>& s, int64_t rows,
                                  int64_t n) { l.logsumexp(r[0], s[0], r[1], s[1], rows, n); });
   });
