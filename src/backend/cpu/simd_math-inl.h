@@ -63,6 +63,36 @@ V vtanh(D d, V x) {
   return hn::IfThenElse(hn::IsNaN(x), x, hn::Tanh(d, x));
 }
 
+// exp(x) of float x <= 0 (or NaN), for softmax's exp(x - max): half the work of Highway's Exp,
+// which also covers overflow and subnormal results. Here results below the smallest normal float
+// (x < -87.34) are 0: such terms change neither a sum that holds exp(0) = 1 nor an output beyond
+// its absolute error. x = n ln2 + r with n = round(x / ln2), |r| <= ln2 / 2 (ln2 in two parts, so
+// n * kLn2Hi is exact); e^r by its Taylor series to r^7 (truncation < 6e-9 relative); 2^n from n's
+// bits. Within 2 ulp of the exact value (tests/backend/cpu_kernels_isa_test.cpp).
+template <class D, class V>
+HWY_INLINE V exp_nonpositive_f32(D d, V x) {
+  static_assert(sizeof(hn::TFromD<D>) == 4, "float only");
+  const hn::RebindToSigned<D> di;
+  // x log2(e) + 1.5 * 2^23 rounds to an integer n held in the low bits of its encoding.
+  const V magic = hn::Set(d, 12582912.0f);
+  const V t = hn::MulAdd(x, hn::Set(d, 1.44269504088896341f), magic);
+  const V n = hn::Sub(t, magic);
+  V r = hn::MulAdd(n, hn::Set(d, -0.693145751953125f), x);
+  r = hn::MulAdd(n, hn::Set(d, -1.42860682030941723e-6f), r);
+  V p = hn::Set(d, 1.0f / 5040);
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 720));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 120));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 24));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f / 6));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.5f));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.0f));
+  // 2^n: n + 127 in the exponent field (t's encoding is 0x4B400000 + n).
+  const auto bits = hn::ShiftLeft<23>(hn::Add(hn::BitCast(di, t), hn::Set(di, 127 - 0x4B400000)));
+  const V y = hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, -87.33654f)), hn::Mul(p, hn::BitCast(d, bits)));
+  return hn::IfThenElse(hn::IsNaN(x), x, y);
+}
+
 // 1 / (1 + exp(-x)), as the scalar kernel rounds it.
 template <class D, class V>
 HWY_INLINE V vsigmoid(D d, V x) {

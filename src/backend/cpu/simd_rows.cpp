@@ -175,6 +175,17 @@ void accumulate_min(T* acc, const T* x, int64_t n) {
 
 // ---- softmax rows ----
 
+// exp of the shifted values of softmax, log_softmax's gradient and logsumexp, all <= 0 (or NaN):
+// for float the cheaper exp_nonpositive_f32 (results under the smallest normal float are 0),
+// for double Highway's Exp with NaN kept.
+template <class D, class V>
+HWY_INLINE V exp_shifted(D d, V x) {
+  if constexpr (sizeof(hn::TFromD<D>) == 4)
+    return exp_nonpositive_f32(d, x);
+  else
+    return hn::IfThenElse(hn::IsNaN(x), x, hn::Exp(d, x));
+}
+
 // Rows shorter than kBlock (a classifier's few logits) skip the 16-partial machinery: plain loops
 // for the maximum and the sums, and for exp one padded block of vector exp, or std::exp below
 // kScalarExp elements, where a vector would be mostly padding. Chosen by the row's length alone,
@@ -193,7 +204,7 @@ HWY_INLINE void short_exp(const T* x, T shift, int64_t n, T* e) {
   std::memcpy(buf, x, static_cast<size_t>(n) * sizeof(T));
   const auto shift_v = hn::Set(d, shift);
   for (size_t k = 0; k * lanes < static_cast<size_t>(n); ++k)
-    hn::StoreU(vexp(d, hn::Sub(hn::LoadU(d, buf + k * lanes), shift_v)), d, e + k * lanes);
+    hn::StoreU(exp_shifted(d, hn::Sub(hn::LoadU(d, buf + k * lanes), shift_v)), d, e + k * lanes);
 }
 
 template <typename T>
@@ -209,7 +220,8 @@ void softmax_short(T* o, const T* x, int64_t n, bool log) {
     const T log_sum = std::log(total);
     for (int64_t k = 0; k < n; ++k) o[k] = (x[k] - m) - log_sum;
   } else {
-    for (int64_t k = 0; k < n; ++k) o[k] = e[k] / total;
+    const T inverse = T(1) / total;
+    for (int64_t k = 0; k < n; ++k) o[k] = e[k] * inverse;
   }
 }
 
@@ -221,44 +233,38 @@ HWY_NOINLINE void softmax(T* o, const T* x, int64_t n, bool log) {
   using V = hn::Vec<decltype(d)>;
   const size_t lanes = hn::Lanes(d);
   const V m = hn::Set(d, extreme(x, n, x[0], false, [](V v, V a) { return hn::Gt(v, a); }));
-  // exp(x - m) into o (or x - m for log_softmax), summed in double; padding adds exp(-inf) = 0.
+  // exp(x - m) into o (or x - m for log_softmax), summed in double. x - m is <= 0 or NaN, so
+  // exp needs no overflow guard; the padding of the last block (-inf) adds exp(-inf) = 0, or NaN
+  // to a row whose own elements already give NaN (all -inf, or holding +inf).
   Sum16<T> s;
-  int64_t i = 0;
-  auto step = [&](const T* src, T* dst, size_t valid) {
-    HWY_ALIGN T e[kBlock];
+  auto block = [&](const T* src, T* dst) {
     for (size_t k = 0; k < kBlock / lanes; ++k) {
       const V shifted = hn::Sub(hn::LoadU(d, src + k * lanes), m);
-      const V ev = vexp(d, shifted);
+      const V ev = exp_shifted(d, shifted);
       hn::StoreU(log ? shifted : ev, d, dst + k * lanes);
-      hn::Store(ev, d, e + k * lanes);
+      s.add(k, ev);
     }
-    for (size_t j = valid; j < kBlock; ++j) e[j] = T(0);
-    for (size_t k = 0; k < kBlock / lanes; ++k) s.add(k, hn::Load(d, e + k * lanes));
   };
-  for (; i + kBlock <= n; i += kBlock) step(x + i, o + i, kBlock);
+  int64_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) block(x + i, o + i);
   if (i < n) {
     HWY_ALIGN T bx[kBlock], bo[kBlock];
     const size_t r = static_cast<size_t>(n - i);
-    for (T& b : bx) b = -kInf<T>;
+    for (T& v : bx) v = -kInf<T>;
     std::memcpy(bx, x + i, r * sizeof(T));
-    step(bx, bo, r);
+    block(bx, bo);
     std::memcpy(o + i, bo, r * sizeof(T));
   }
   const T total = static_cast<T>(s.total());
-  // Divided by the sum (log: minus its log) as the scalar kernel did.
-  if (log) {
-    const V log_sum = hn::Set(d, std::log(total));
-    i = 0;
-    for (; i + static_cast<int64_t>(lanes) <= n; i += lanes)
-      hn::StoreU(hn::Sub(hn::LoadU(d, o + i), log_sum), d, o + i);
-    for (; i < n; ++i) o[i] -= hn::GetLane(log_sum);
-  } else {
-    const V sum_v = hn::Set(d, total);
-    i = 0;
-    for (; i + static_cast<int64_t>(lanes) <= n; i += lanes)
-      hn::StoreU(hn::Div(hn::LoadU(d, o + i), sum_v), d, o + i);
-    for (; i < n; ++i) o[i] /= total;
+  // log_softmax: minus the log of the sum; softmax: times its reciprocal (a division per element
+  // would cost ~10% of the row).
+  const V scale = hn::Set(d, log ? std::log(total) : T(1) / total);
+  i = 0;
+  for (; i + static_cast<int64_t>(lanes) <= n; i += lanes) {
+    const V v = hn::LoadU(d, o + i);
+    hn::StoreU(log ? hn::Sub(v, scale) : hn::Mul(v, scale), d, o + i);
   }
+  for (; i < n; ++i) o[i] = log ? o[i] - hn::GetLane(scale) : o[i] * hn::GetLane(scale);
 }
 
 // softmax: gi = y (g - sum(g y)); log_softmax: gi = g - exp(y) sum(g). The products g y are
@@ -299,7 +305,7 @@ HWY_NOINLINE void softmax_backward(T* gi, const T* g, const T* y, int64_t n, boo
   }
   const V sum_v = hn::Set(d, static_cast<T>(s.total()));
   auto value = [&](V gv, V yv) {
-    return log ? hn::Sub(gv, hn::Mul(vexp(d, yv), sum_v)) : hn::Mul(yv, hn::Sub(gv, sum_v));
+    return log ? hn::Sub(gv, hn::Mul(exp_shifted(d, yv), sum_v)) : hn::Mul(yv, hn::Sub(gv, sum_v));
   };
   i = 0;
   for (; i + static_cast<int64_t>(lanes) <= n; i += lanes)
@@ -320,8 +326,8 @@ template <typename T>
 T logsumexp_short(const T* x, int64_t n) {
   T m = -kInf<T>;  // the reductions' max: the first NaN, else the largest
   for (int64_t k = 0; k < n && !std::isnan(m); ++k) m = std::isnan(x[k]) || x[k] > m ? x[k] : m;
-  if (std::isnan(m)) return m;
-  const T shift = std::isinf(m) ? T(0) : m;
+  if (std::isnan(m) || m == kInf<T>) return m;  // +inf: the sum is inf
+  const T shift = m == -kInf<T> ? T(0) : m;     // every x - shift is <= 0
   T e[kBlock];
   short_exp(x, shift, n, e);
   double acc = 0;
@@ -332,12 +338,12 @@ T logsumexp_short(const T* x, int64_t n) {
 template <typename T>
 HWY_NOINLINE T logsumexp(const T* x, int64_t n) {
   const T m = max(x, n);
-  if (std::isnan(m)) return m;
-  const T shift = std::isinf(m) ? T(0) : m;
+  if (std::isnan(m) || m == kInf<T>) return m;  // +inf: the sum is inf
+  const T shift = m == -kInf<T> ? T(0) : m;     // every x - shift is <= 0
   const hn::ScalableTag<T> d;
   const auto shift_v = hn::Set(d, shift);
   Sum16<T> s;
-  for_blocks(x, n, -kInf<T>, [&](size_t k, auto v) { s.add(k, vexp(d, hn::Sub(v, shift_v))); });
+  for_blocks(x, n, -kInf<T>, [&](size_t k, auto v) { s.add(k, exp_shifted(d, hn::Sub(v, shift_v))); });
   return std::log(static_cast<T>(s.total())) + shift;
 }
 
