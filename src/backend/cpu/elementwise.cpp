@@ -2,6 +2,7 @@
 // double arithmetic and math functions run their contiguous runs through the per-target vector
 // loops of simd.h; everything else is plain loops. Large outputs are split across threads
 // (loops.h); each element's result does not depend on the split.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -37,7 +38,13 @@ void binary_run(const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, 
       return vec->binary(kind, pattern, o, a, b, n, alpha);
     }
   }
-  if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+  if (s[1] == 0 && s[2] == 0) {  // both operands broadcast along the run: one value
+    const R v = f(*a, *b);
+    if (s[0] == 1)
+      std::fill(o, o + n, v);
+    else
+      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
+  } else if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
     for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
   } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
     const B bv = *b;
