@@ -17,8 +17,9 @@
 // give the same bits on all targets and for any thread count (sums keep 16 interleaved partial
 // sums in double, combined in a fixed order, whatever the vector width). Exp, log, log1p, tanh
 // (and sigmoid, silu, gelu-tanh, softplus through them) are Highway's polynomials, within a few
-// ulp of the exact result; on one target their result does not depend on the layout, the length
-// or the thread split of the data.
+// ulp of the exact result; on one target their result does not depend on the layout or the
+// thread split of the data. Softmax, log_softmax and logsumexp exponentiate values <= 0 with a
+// cheaper float exp of their own (simd_math-inl.h), and rows under 8 elements with std::exp.
 #include <atomic>
 #include <cstdint>
 #include <vector>
