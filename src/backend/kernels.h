@@ -115,8 +115,8 @@ struct Kernels {
   /// One Adam/AdamW step in place, in one pass, in the order of operations of PyTorch 1.13's
   /// single-tensor Adam. All operands contiguous, of one floating dtype and shape;
   /// max_exp_avg_sq is undefined unless amsgrad.
-  void (*adam_update)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-                      const Tensor& max_exp_avg_sq, const AdamScalars& s) = nullptr;
+  void (*adam_update)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                      const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamScalars& s) = nullptr;
 };
 
 /// The CPU backend's table (always present).
