@@ -63,6 +63,17 @@ struct AdamScalars {
   bool maximize = false;
 };
 
+/// A sliding window (convolution or pooling) over the last two dims of [N, C, H, W]; 1-d windows have
+/// H = 1 and kernel_h = 1. Output position (oh, ow) reads input row oh * stride_h - pad_h + kh *
+/// dilation_h (and likewise for columns); out_h and out_w are computed by the op.
+struct Window2d {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t out_h = 0, out_w = 0;
+};
+
 struct Kernels {
   /// dst[i] = convert(src[i]); src is already broadcast to dst's shape (stride 0 dims allowed).
   void (*copy)(const Tensor& dst, const Tensor& src) = nullptr;
@@ -115,6 +126,33 @@ struct Kernels {
   /// One Adam/AdamW step in place, in one pass, in the order of operations of PyTorch 1.13's
   /// single-tensor Adam. All operands contiguous, of one floating dtype and shape;
   /// max_exp_avg_sq is undefined unless amsgrad.
+  // ---- convolution (backend/cpu/conv.cpp) ----
+  /// cols = the windows of x [N, C, H, W] unfolded for a GEMM (zeros where a window reaches into the
+  /// padding); cols' layout is described in src/ops/conv.cpp. Contiguous, one floating dtype.
+  void (*im2col)(const Tensor& cols, const Tensor& x, const Window2d& w) = nullptr;
+  /// The adjoint of im2col: x_grad [N, C, H, W] is overwritten with the sum of each window value in
+  /// cols at the position it was read from.
+  void (*col2im)(const Tensor& x_grad, const Tensor& cols, const Window2d& w) = nullptr;
+
+  // ---- pooling (backend/cpu/pooling.cpp) ----
+  /// out [N, C, out_h, out_w] = each window's largest value (a NaN wins; padding never does);
+  /// indices (int64, out's shape) = its position h * W + w in the input plane.
+  void (*max_pool2d)(const Tensor& out, const Tensor& indices, const Tensor& x, const Window2d& w) = nullptr;
+  /// grad_x [N, C, H, W] is overwritten: zeros, plus grad_out added at each window's index.
+  void (*max_pool2d_backward)(const Tensor& grad_x, const Tensor& grad_out, const Tensor& indices) = nullptr;
+  /// out = each window's mean; the divisor is divisor_override when > 0, else the window's size
+  /// clipped to the padded input (count_include_pad) or to the input.
+  void (*avg_pool2d)(const Tensor& out, const Tensor& x, const Window2d& w, bool count_include_pad,
+                     int64_t divisor_override) = nullptr;
+  /// grad_x is overwritten with the adjoint of avg_pool2d.
+  void (*avg_pool2d_backward)(const Tensor& grad_x, const Tensor& grad_out, const Window2d& w,
+                              bool count_include_pad, int64_t divisor_override) = nullptr;
+  /// out [N, C, OH, OW] = the mean of rows [floor(i * H / OH), ceil((i + 1) * H / OH)) (and columns
+  /// likewise) of x [N, C, H, W].
+  void (*adaptive_avg_pool2d)(const Tensor& out, const Tensor& x) = nullptr;
+  /// grad_x is overwritten with the adjoint of adaptive_avg_pool2d.
+  void (*adaptive_avg_pool2d_backward)(const Tensor& grad_x, const Tensor& grad_out) = nullptr;
+
   void (*adam_update)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamScalars& s) = nullptr;
 };

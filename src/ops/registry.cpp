@@ -13,6 +13,10 @@ const std::vector<OpInfo>& op_registry() {
     register_join_ops(v);
     register_indexing_ops(v);
     register_copy_ops(v);
+    register_conv_ops(v);
+    register_pooling_ops(v);
+    register_normalization_ops(v);
+    register_attention_ops(v);
     return v;
   }();
   return ops;

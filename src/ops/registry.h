@@ -30,5 +30,9 @@ void register_linalg_ops(std::vector<OpInfo>& ops);
 void register_join_ops(std::vector<OpInfo>& ops);
 void register_indexing_ops(std::vector<OpInfo>& ops);
 void register_copy_ops(std::vector<OpInfo>& ops);
+void register_conv_ops(std::vector<OpInfo>& ops);           // ops/conv.cpp
+void register_pooling_ops(std::vector<OpInfo>& ops);        // ops/pooling.cpp
+void register_normalization_ops(std::vector<OpInfo>& ops);  // ops/normalization.cpp
+void register_attention_ops(std::vector<OpInfo>& ops);      // ops/attention.cpp (and dropout)
 
 }  // namespace strata::ops

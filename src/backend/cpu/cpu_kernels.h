@@ -9,4 +9,6 @@ void register_softmax(Kernels& k);
 void register_matmul(Kernels& k);
 void register_indexing(Kernels& k);
 void register_random(Kernels& k);
+void register_conv(Kernels& k);
+void register_pooling(Kernels& k);
 }  // namespace strata::backend::cpu

@@ -1,0 +1,8 @@
+// Placeholder: the conv kernels are being written (issue 5).
+#include "backend/cpu/cpu_kernels.h"
+
+namespace strata::backend::cpu {
+
+void register_conv(Kernels& /*k*/) {}
+
+}  // namespace strata::backend::cpu
