@@ -1,10 +1,13 @@
 // The libtorch side of strata_bench: the same workloads as strata_workloads.cpp, written with
 // libtorch's C++ API. Built only when CMake finds libtorch.
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/functional/pooling.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/transformerlayer.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
@@ -154,6 +157,56 @@ void layernorm_fwd_bwd(benchmark::State& state) {
   });
 }
 
+struct LeNetImpl : torch::nn::Module {
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  LeNetImpl()
+      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 32, 3)))),
+        conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 3)))),
+        fc1(register_module("fc1", torch::nn::Linear(1600, 128))),
+        fc2(register_module("fc2", torch::nn::Linear(128, 10))) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor h = torch::max_pool2d(torch::relu(conv1(x)), 2);
+    h = torch::max_pool2d(torch::relu(conv2(h)), 2);
+    return fc2(torch::relu(fc1(h.flatten(1))));
+  }
+};
+
+void lenet_step(benchmark::State& state) {
+  guarded(state, [&] {
+    auto model = std::make_shared<LeNetImpl>();
+    std::vector<torch::Tensor> params = model->parameters();
+    torch::optim::SGD opt(params, torch::optim::SGDOptions(0.01).momentum(0.9));
+    torch::Tensor x = torch::randn({64, 1, 28, 28});
+    torch::Tensor y = torch::randint(0, 10, {64}, torch::kInt64);
+    for (auto _ : state) {
+      drop_grads(params);
+      torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+      loss.backward();
+      opt.step();
+      benchmark::DoNotOptimize(loss.data_ptr());
+    }
+  });
+}
+
+// libtorch 1.13's TransformerEncoderLayer has no batch_first: it takes (seq, batch, d).
+void transformer_fwd_bwd(benchmark::State& state) {
+  guarded(state, [&] {
+    torch::nn::TransformerEncoderLayer layer(
+        torch::nn::TransformerEncoderLayerOptions(256, 4).dim_feedforward(1024));
+    layer->train();
+    std::vector<torch::Tensor> params = layer->parameters();
+    torch::Tensor x = torch::randn({128, 16, 256});
+    torch::Tensor g = torch::randn({128, 16, 256});
+    for (auto _ : state) {
+      torch::Tensor y = layer(x);
+      (y * g).sum().backward();
+      benchmark::DoNotOptimize(params[0].grad().data_ptr());
+      drop_grads(params);
+    }
+  });
+}
+
 }  // namespace
 
 WorkloadFns libtorch_workloads(int intra_op_threads) {
@@ -169,6 +222,8 @@ WorkloadFns libtorch_workloads(int intra_op_threads) {
   fns.at(workload_index("sgemm_4096")) = sgemm_4096;
   fns.at(workload_index("softmax_fwd_bwd")) = softmax_fwd_bwd;
   fns.at(workload_index("layernorm_fwd_bwd")) = layernorm_fwd_bwd;
+  fns.at(workload_index("lenet_step")) = lenet_step;
+  fns.at(workload_index("transformer_fwd_bwd")) = transformer_fwd_bwd;
   return fns;
 }
 

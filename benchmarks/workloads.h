@@ -38,6 +38,20 @@ struct Workload {
 inline constexpr double kGemmTarget = 1 / 0.95;
 inline constexpr double kLayerNormEps = 1e-5;
 
+// Multiply-adds times two of the GEMM-shaped work; the elementwise ops are not counted.
+// LeNet: conv1 (no input gradient), conv2, fc1, fc2, forward once and backward twice (weights, inputs).
+inline constexpr double kLeNetForwardFlops =
+    2.0 * 64 * (26 * 26 * 32 * 9 + 11 * 11 * 64 * 288 + 1600 * 128 + 128 * 10);
+inline constexpr double kLeNetStepFlops = 3 * kLeNetForwardFlops - 2.0 * 64 * 26 * 26 * 32 * 9;
+// The transformer layer: q/k/v projection, scores, weighted values, output projection, two FFN
+// linears; backward twice the forward, less the input gradient of the q/k/v projection (x is data).
+inline constexpr double kTransformerTokens = 128.0 * 16;
+inline constexpr double kTransformerLayerFlops =
+    3 * 2.0 *
+        (kTransformerTokens * 256 * 768 + 2 * 64 * 128 * 128 * 64 + kTransformerTokens * 256 * 256 +
+         2 * kTransformerTokens * 256 * 1024) -
+    2.0 * kTransformerTokens * 256 * 768;
+
 // In table order.
 inline constexpr Workload kWorkloads[] = {
     // Tiny tensors, 1 thread only: threads cannot help work this small.
@@ -66,6 +80,16 @@ inline constexpr Workload kWorkloads[] = {
      "y = (x - x.mean(-1)) * rsqrt(x.var(-1, correction 0) + 1e-5) on [256, 1024] float32, then "
      "(y * g).sum().backward()",
      Reference::kLibtorch, 0.80, true, 0, 0.1, 5, 0},
+    {"lenet_step",
+     "LeNet-style CNN training step at batch 64 on [64, 1, 28, 28] float32: conv 1->32 3x3, relu, maxpool 2, "
+     "conv 32->64 3x3, relu, maxpool 2, linear 1600->128, relu, linear 128->10; zero_grad, forward, "
+     "cross_entropy, backward, SGD momentum 0.9 step",
+     Reference::kLibtorch, 0.60, true, kLeNetStepFlops, 0.5, 5, 0},
+    {"transformer_fwd_bwd",
+     "TransformerEncoderLayer (d_model 256, 4 heads, ffn 1024, relu, dropout 0.1, training) on [128, 16, "
+     "256] "
+     "float32 (seq, batch, d): forward, (y * g).sum().backward() into the parameters",
+     Reference::kLibtorch, 0.85, true, kTransformerLayerFlops, 0.5, 3, 0},
 };
 inline constexpr size_t kNumWorkloads = std::size(kWorkloads);
 
