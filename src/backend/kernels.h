@@ -127,8 +127,11 @@ struct Kernels {
   /// single-tensor Adam. All operands contiguous, of one floating dtype and shape;
   /// max_exp_avg_sq is undefined unless amsgrad.
   // ---- convolution (backend/cpu/conv.cpp) ----
-  /// cols = the windows of x [N, C, H, W] unfolded for a GEMM (zeros where a window reaches into the
-  /// padding); cols' layout is described in src/ops/conv.cpp. Contiguous, one floating dtype.
+  /// cols [C * kernel_h * kernel_w, N * out_h * out_w] = the windows of x [N, C, H, W] unfolded for a
+  /// GEMM: row (c * kernel_h + kh) * kernel_w + kw, column (n * out_h + oh) * out_w + ow holds
+  /// x[n, c, oh * stride_h - pad_h + kh * dilation_h, ow * stride_w - pad_w + kw * dilation_w], zero
+  /// where that falls outside x (the padding; out_h and out_w may reach further on the far side than
+  /// pad_h / pad_w, for the uneven padding of "same"). Contiguous operands of one floating dtype.
   void (*im2col)(const Tensor& cols, const Tensor& x, const Window2d& w) = nullptr;
   /// The adjoint of im2col: x_grad [N, C, H, W] is overwritten with the sum of each window value in
   /// cols at the position it was read from.
