@@ -138,11 +138,15 @@ struct Kernels {
   void (*col2im)(const Tensor& x_grad, const Tensor& cols, const Window2d& w) = nullptr;
 
   // ---- pooling (backend/cpu/pooling.cpp) ----
-  /// out [N, C, out_h, out_w] = each window's largest value (a NaN wins; padding never does);
-  /// indices (int64, out's shape) = its position h * W + w in the input plane.
+  // Every operand is contiguous [N, C, H, W] (out: [N, C, out_h, out_w]) of one floating dtype.
+  /// out = each window's largest value (a NaN wins; of equal values the first in row-major window
+  /// order; padding never does); indices (int64, out's shape) = its position h * W + w in the input
+  /// plane. `indices` may be undefined (no gradient needed): then only out is written.
   void (*max_pool2d)(const Tensor& out, const Tensor& indices, const Tensor& x, const Window2d& w) = nullptr;
-  /// grad_x [N, C, H, W] is overwritten: zeros, plus grad_out added at each window's index.
-  void (*max_pool2d_backward)(const Tensor& grad_x, const Tensor& grad_out, const Tensor& indices) = nullptr;
+  /// grad_x is overwritten: zeros, plus grad_out added at each window's index. `w` is the forward's
+  /// window (non-overlapping windows need no zeroing pass).
+  void (*max_pool2d_backward)(const Tensor& grad_x, const Tensor& grad_out, const Tensor& indices,
+                              const Window2d& w) = nullptr;
   /// out = each window's mean; the divisor is divisor_override when > 0, else the window's size
   /// clipped to the padded input (count_include_pad) or to the input.
   void (*avg_pool2d)(const Tensor& out, const Tensor& x, const Window2d& w, bool count_include_pad,
