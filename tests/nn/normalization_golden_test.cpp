@@ -140,3 +140,136 @@ TEST_P(NormGolden, MatchesPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, NormGolden,
                          ::testing::Values("batch_norm", "group_norm", "layer_norm", "rms_norm"));
+
+namespace {
+struct Net : nn::Module {
+  nn::BatchNorm1d bn1{3};
+  nn::BatchNorm2d bn2{4};
+  nn::GroupNorm gn{2, 4};
+  nn::RMSNorm rms{6};
+  Tensor forward(const Tensor& x) { return x; }
+  STRATA_MODULE(Net, bn1, bn2, gn, rms)
+};
+
+std::vector<std::string> keys_of(const nn::Module& m) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : m.state_dict()) keys.push_back(k);
+  return keys;
+}
+}  // namespace
+
+TEST(BatchNormModule, BuffersAndDefaultsArePyTorchs) {
+  nn::BatchNorm2d bn(3);
+  EXPECT_EQ(keys_of(bn), (std::vector<std::string>{"weight", "bias", "running_mean", "running_var",
+                                                   "num_batches_tracked"}));
+  EXPECT_TRUE(strata::equal(bn.weight, strata::ones({3})));
+  EXPECT_TRUE(strata::equal(bn.bias, strata::zeros({3})));
+  EXPECT_TRUE(strata::equal(bn.running_mean, strata::zeros({3})));
+  EXPECT_TRUE(strata::equal(bn.running_var, strata::ones({3})));
+  EXPECT_EQ(bn.num_batches_tracked.dtype(), strata::kInt64);
+  EXPECT_EQ(bn.num_batches_tracked.dim(), 0);
+  EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 0);
+  EXPECT_EQ(bn.buffers().size(), 3u);
+  bn.to(strata::kFloat64);
+  EXPECT_EQ(bn.running_var.dtype(), strata::kFloat64);
+  EXPECT_EQ(bn.num_batches_tracked.dtype(), strata::kInt64);
+  nn::BatchNorm1d plain(4, 1e-3, std::nullopt, false, false);
+  EXPECT_TRUE(keys_of(plain).empty());
+  EXPECT_EQ(repr(plain), "BatchNorm1d(4, eps=0.001, momentum=None, affine=false, track_running_stats=false)");
+}
+
+TEST(BatchNormModule, TrainCountsBatchesEvalUsesRunningStats) {
+  nn::BatchNorm1d bn(2, 1e-5, std::nullopt);  // cumulative average
+  const Tensor a = strata::from_vector(std::vector<float>{1, 0, 3, 4}, {2, 2});
+  const Tensor b = strata::from_vector(std::vector<float>{5, 2, 7, 2}, {2, 2});
+  bn(a);
+  bn(b);
+  EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2);
+  // The plain average of the batch means (2, 2) and (6, 2), and of the unbiased variances (2, 8), (2, 0).
+  strata::test::expect_values(bn.running_mean, {4, 2}, 1e-6);
+  strata::test::expect_values(bn.running_var, {2, 4}, 1e-6);
+  bn.eval();
+  const Tensor y = bn(a);
+  const double r = 1 / std::sqrt(2 + 1e-5), s = 1 / std::sqrt(4 + 1e-5);
+  strata::test::expect_values(y, {-3 * r, -2 * s, -r, 2 * s}, 1e-6);
+  EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 2);  // eval leaves the buffers alone
+  strata::test::expect_values(bn.running_mean, {4, 2}, 1e-6);
+}
+
+TEST(BatchNormModule, WithoutRunningStatsEvalUsesTheBatch) {
+  nn::BatchNorm1d bn(1, 1e-5, 0.1, true, false);
+  bn.eval();
+  const double r = 1 / std::sqrt(1 + 1e-5);
+  strata::test::expect_values(bn(strata::from_vector(std::vector<float>{1, 3}, {2, 1})), {-r, r}, 1e-6);
+}
+
+TEST(NormModules, Gradcheck) {
+  auto through = [](nn::Module& m) {
+    m.to(strata::kFloat64);
+    return [&m](const std::vector<Tensor>& in) { return m(in[0]); };
+  };
+  nn::BatchNorm1d bn1(3);
+  nn::BatchNorm2d bn2(2);
+  nn::GroupNorm gn(2, 4);
+  nn::LayerNorm ln(4);
+  nn::RMSNorm rms(4);
+  EXPECT_GRADCHECK(through(bn1), {strata::test::leaf({4, 3, 2}, 1)});
+  EXPECT_GRADCHECK(through(bn2), {strata::test::noncontiguous_leaf({2, 2, 2, 3}, 2)});
+  EXPECT_GRADCHECK(through(gn), {strata::test::leaf({2, 4, 3}, 3)});
+  EXPECT_GRADCHECK(through(ln), {strata::test::noncontiguous_leaf({3, 4}, 4)});
+  EXPECT_GRADCHECK(through(rms), {strata::test::leaf({2, 4}, 5)});
+  bn1.eval();
+  EXPECT_GRADCHECK(through(bn1), {strata::test::leaf({4, 3}, 6)});
+}
+
+TEST(NormModules, ErrorsNameTheLayerAndItsConfiguration) {
+  Net net;
+  (void)net.named_modules();  // binds the children's paths ("Net.bn1") before they are called directly
+  using strata::test::expect_error;
+  expect_error(
+      [&] {
+        net.bn1(strata::zeros({4, 5}));
+      },
+      "Net.bn1 (BatchNorm1d 3, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true): input "
+      "[4, 5] has 5 channels (dim 1), expected 3");
+  expect_error(
+      [&] {
+        net.bn1(strata::zeros({1, 3}));
+      },
+      "Net.bn1 (BatchNorm1d 3, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true): Expected "
+      "more than 1 value per channel when training, got input size [1, 3]");
+  EXPECT_EQ(net.bn1.num_batches_tracked.item<int64_t>(), 0);  // a refused batch is not counted
+  expect_error([&] { net.bn1(strata::zeros({2, 3, 2, 2})); }, "Net.bn1 (BatchNorm1d 3, ");
+  expect_error([&] { net.bn1(strata::zeros({2, 3, 2, 2})); }, "expected a 2D [N, C] or 3D [N, C, L] input");
+  expect_error([&] { net.bn2(strata::zeros({2, 4, 3})); }, "Net.bn2 (BatchNorm2d 4, ");
+  expect_error([&] { net.bn2(strata::zeros({2, 4, 3})); }, "expected a 4D [N, C, H, W] input, got [2, 4, 3]");
+  expect_error(
+      [&] {
+        net.gn(strata::zeros({2, 6, 3}));
+      },
+      "Net.gn (GroupNorm 2, 4, eps=1e-05, affine=true): input [2, 6, 3] has 6 channels (dim 1), expected 4");
+  expect_error(
+      [&] {
+        net.rms(strata::zeros({2, 5}));
+      },
+      "Net.rms (RMSNorm (6,), eps=None, elementwise_affine=true): input [2, 5] does not end in "
+      "normalized_shape [6]");
+  expect_error([] { nn::GroupNorm(3, 4); }, "[GroupNorm] num_channels must be divisible by num_groups");
+  expect_error([] { nn::LayerNorm(strata::Shape{}); },
+               "[LayerNorm] normalized_shape must name at least one dim");
+  expect_error([] { nn::BatchNorm1d(-1); }, "[BatchNorm] num_features must be >= 0");
+  nn::BatchNorm1d bn(2);
+  bn.eval();
+  expect_error([&] { bn(strata::zeros({2, 2}, {.dtype = strata::kInt64})); }, "is not floating point");
+  // eval accepts a batch of one (it uses the running statistics).
+  EXPECT_EQ(bn(strata::zeros({1, 2})).shape(), strata::Shape({1, 2}));
+}
+
+TEST(NormModules, ReprsAndKeys) {
+  Net net;
+  EXPECT_EQ(keys_of(net.gn), (std::vector<std::string>{"weight", "bias"}));
+  EXPECT_EQ(keys_of(net.rms), (std::vector<std::string>{"weight"}));
+  EXPECT_EQ(repr(net.gn), "GroupNorm(2, 4, eps=1e-05, affine=true)");
+  EXPECT_EQ(repr(nn::RMSNorm({2, 3}, 1e-6, false)), "RMSNorm((2, 3), eps=1e-06, elementwise_affine=false)");
+  EXPECT_TRUE(strata::equal(net.rms.weight, strata::ones({6})));
+}

@@ -1,6 +1,7 @@
 // layer_norm, batch_norm, group_norm and rms_norm: values on small hand-computed cases, gradcheck in
 // float64 (x, weight, bias; non-contiguous, broadcast-free, empty), and the error messages.
 #include <cmath>
+#include <limits>
 
 #include "strata/nn/functional/normalization.h"
 #include "support/test_util.h"
@@ -66,4 +67,125 @@ TEST(LayerNorm, Errors) {
   EXPECT_ERROR(F::layer_norm(x, {3}, zeros({4})), "[layer_norm] weight has shape [4], expected [3]");
   EXPECT_ERROR(F::layer_norm(x, {3}, zeros({3}, {.dtype = kFloat64})), "one dtype");
   EXPECT_ERROR(F::layer_norm(zeros({2, 3}, {.dtype = kInt64}), {3}), "needs a floating-point input");
+}
+
+// ---- batch_norm ----
+
+TEST(BatchNorm, TrainingUsesBatchStatsAndUpdatesRunningStats) {
+  // One channel holding 1 and 3: mean 2, biased var 1, unbiased var 2.
+  const Tensor x = from_vector(std::vector<double>{1, 3}, {2, 1});
+  Tensor rm = zeros({1}, {.dtype = kFloat64}), rv = ones({1}, {.dtype = kFloat64});
+  const double r = 1.0 / std::sqrt(1.0 + 1e-5);
+  test::expect_values(F::batch_norm(x, rm, rv, {}, {}, /*training=*/true), {-r, r});
+  test::expect_values(rm, {0.2});
+  test::expect_values(rv, {0.9 + 0.1 * 2.0});
+  // Without running statistics the batch's are used and nothing else changes.
+  test::expect_values(F::batch_norm(x, {}, {}, {}, {}, true), {-r, r});
+}
+
+TEST(BatchNorm, EvalUsesRunningStats) {
+  const Tensor x = from_vector(std::vector<double>{1, 3, 0, 2}, {2, 2});  // channels {1, 0} and {3, 2}
+  const Tensor rm = from_vector(std::vector<double>{1, 2}, {2}),
+               rv = from_vector(std::vector<double>{4, 1}, {2});
+  const Tensor w = from_vector(std::vector<double>{2, 1}, {2}),
+               b = from_vector(std::vector<double>{0, 1}, {2});
+  const double eps = 1e-5, a = 1 / std::sqrt(4 + eps), c = 1 / std::sqrt(1 + eps);
+  test::expect_values(F::batch_norm(x, rm, rv, w, b, false, 0.1, eps), {0, 1 + c, -2 * a, 1});
+}
+
+TEST(BatchNorm, Gradcheck) {
+  auto train = [](const std::vector<Tensor>& in) {
+    return F::batch_norm(in[0], {}, {}, in[1], in[2], /*training=*/true);
+  };
+  EXPECT_GRADCHECK(train, {leaf({4, 3}, 1), leaf({3}, 2), leaf({3}, 3)});
+  EXPECT_GRADCHECK(train, {leaf({2, 3, 4}, 4), leaf({3}, 5), leaf({3}, 6)});
+  EXPECT_GRADCHECK(train, {noncontiguous_leaf({3, 2, 2, 2}, 7), leaf({2}, 8), leaf({2}, 9)});
+  EXPECT_GRADCHECK(train, {test::empty_leaf({0, 3}), leaf({3}, 2), leaf({3}, 3)});
+  const Tensor rm = randn({3}, {.dtype = kFloat64}), rv = rand({3}, {.dtype = kFloat64}) + 0.5;
+  EXPECT_GRADCHECK([&](const std::vector<Tensor>& in) { return F::batch_norm(in[0], rm, rv, in[1], in[2]); },
+                   {noncontiguous_leaf({4, 3}, 10), leaf({3}, 11), leaf({3}, 12)});
+  EXPECT_GRADGRADCHECK(train, {leaf({3, 2}, 13), leaf({2}, 14), leaf({2}, 15)});
+}
+
+TEST(BatchNorm, Errors) {
+  const Tensor rm = zeros({3}), rv = ones({3});
+  EXPECT_ERROR(F::batch_norm(zeros({1, 3}), rm, rv, {}, {}, true),
+               "Expected more than 1 value per channel when training, got input size [1, 3]");
+  EXPECT_ERROR(F::batch_norm(zeros({2, 4}), rm, rv), "[batch_norm] running_mean has shape [3], expected [4]");
+  EXPECT_ERROR(F::batch_norm(zeros({2, 3}), {}, {}),
+               "running_mean and running_var are needed out of training");
+  EXPECT_ERROR(F::batch_norm(zeros({3}), rm, rv), "at least 2 dims");
+  EXPECT_ERROR(F::batch_norm(zeros({2, 3}), rm, {}), "must be given together");
+}
+
+// ---- group_norm ----
+
+TEST(GroupNorm, NormalizesEachGroup) {
+  // [1, 4, 1]: groups {1, 2} and {3, 5}; each is (-1, 1) after normalizing (biased var 1/4 and 1).
+  const Tensor x = from_vector(std::vector<double>{1, 2, 3, 5}, {1, 4, 1});
+  const double a = 0.5 / std::sqrt(0.25 + 1e-5), c = 1 / std::sqrt(1 + 1e-5);
+  test::expect_values(F::group_norm(x, 2), {-a, a, -c, c});
+  const Tensor w = from_vector(std::vector<double>{1, 2, 3, 4}, {4}),
+               b = from_vector(std::vector<double>{0, 0, 1, 1}, {4});
+  test::expect_values(F::group_norm(x, 2, w, b), {-a, 2 * a, 1 - 3 * c, 1 + 4 * c});
+}
+
+TEST(GroupNorm, Gradcheck) {
+  auto gn = [](const std::vector<Tensor>& in) { return F::group_norm(in[0], 2, in[1], in[2]); };
+  EXPECT_GRADCHECK(gn, {leaf({2, 4, 3}, 1), leaf({4}, 2), leaf({4}, 3)});
+  EXPECT_GRADCHECK(gn, {noncontiguous_leaf({2, 4, 2, 2}, 4), leaf({4}, 5), leaf({4}, 6)});
+  EXPECT_GRADCHECK(gn, {leaf({3, 4}, 7), leaf({4}, 8), leaf({4}, 9)});
+  EXPECT_GRADCHECK(gn, {test::empty_leaf({0, 4, 2}), leaf({4}, 8), leaf({4}, 9)});
+  EXPECT_GRADGRADCHECK(gn, {leaf({2, 4}, 10), leaf({4}, 11), leaf({4}, 12)});
+}
+
+TEST(GroupNorm, Errors) {
+  EXPECT_ERROR(F::group_norm(zeros({2, 6, 3}), 4), "num_groups=4 must be positive and divide the 6 channels");
+  EXPECT_ERROR(F::group_norm(zeros({2, 6}), 0), "must be positive");
+  EXPECT_ERROR(F::group_norm(zeros({2, 6}), 2, zeros({4})),
+               "[group_norm] weight has shape [4], expected [6]");
+  EXPECT_ERROR(F::group_norm(zeros({6}), 2), "at least 2 dims");
+}
+
+// ---- rms_norm ----
+
+TEST(RmsNorm, DividesByTheRootMeanSquare) {
+  // Rows [3, 4] (rms sqrt(12.5)) and [1, 1] (rms 1).
+  const Tensor x = from_vector(std::vector<double>{3, 4, 1, 1}, {2, 2});
+  const double r = 1 / std::sqrt(12.5 + 1e-6), s = 1 / std::sqrt(1 + 1e-6);
+  test::expect_values(F::rms_norm(x, {2}, {}, 1e-6), {3 * r, 4 * r, s, s});
+  const Tensor w = from_vector(std::vector<double>{2, -1}, {2});
+  test::expect_values(F::rms_norm(x, {2}, w, 1e-6), {6 * r, -4 * r, 2 * s, -s});
+}
+
+TEST(RmsNorm, DefaultEpsIsTheDtypesMachineEpsilon) {
+  // A zero row is 0 / sqrt(eps): 0, not NaN; a row of tiny values shows which eps was added.
+  const double v = 1e-4;
+  const Tensor x64 = full({1, 1}, v, {.dtype = kFloat64});
+  test::expect_values(F::rms_norm(x64, {1}), {v / std::sqrt(v * v + std::numeric_limits<double>::epsilon())},
+                      1e-12);
+  const Tensor x32 = full({1, 1}, v, {.dtype = kFloat32});
+  const double e32 = std::numeric_limits<float>::epsilon();
+  test::expect_values(F::rms_norm(x32, {1}), {v / std::sqrt(v * v + e32)}, 1e-6);
+  test::expect_values(F::rms_norm(zeros({1, 3}), {3}), {0, 0, 0});
+}
+
+TEST(RmsNorm, Gradcheck) {
+  auto rn = [](const std::vector<Tensor>& in) { return F::rms_norm(in[0], {3}, in[1]); };
+  EXPECT_GRADCHECK(rn, {leaf({4, 3}, 1), leaf({3}, 2)});
+  EXPECT_GRADCHECK(rn, {noncontiguous_leaf({2, 3}, 3), leaf({3}, 4)});
+  EXPECT_GRADCHECK(rn, {test::empty_leaf({0, 3}), leaf({3}, 4)});
+  EXPECT_GRADCHECK(
+      [](const std::vector<Tensor>& in) {
+        return F::rms_norm(in[0], {2, 3}, {}, 1e-5);
+      },
+      {leaf({2, 2, 3}, 5)});
+  EXPECT_GRADGRADCHECK(rn, {leaf({2, 3}, 6), leaf({3}, 7)});
+}
+
+TEST(RmsNorm, Errors) {
+  EXPECT_ERROR(F::rms_norm(zeros({2, 3}), {2}),
+               "[rms_norm] normalized_shape [2] does not match the trailing dims");
+  EXPECT_ERROR(F::rms_norm(zeros({2, 3}), {3}, zeros({2, 3})),
+               "[rms_norm] weight has shape [2, 3], expected [3]");
 }
