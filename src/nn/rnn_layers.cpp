@@ -24,6 +24,19 @@ Tensor dropout_between_layers(const Tensor& x, double p) {
   return mul(x, mul(keep, scalar_tensor(1.0 / (1.0 - p), x.dtype())));
 }
 
+// The steps of a projected sequence [seq_len, batch, G * H] as [batch, G * H] views, made by one
+// split so that backward joins their gradients with one cat. (A select per step would give each
+// step's gradient the whole sequence's size: quadratic in seq_len.)
+std::vector<Tensor> per_step(const Tensor& projected) {
+  const int64_t seq_len = projected.size(0), batch = projected.size(1);
+  if (batch == 0) {
+    std::vector<Tensor> steps;
+    for (int64_t t = 0; t < seq_len; ++t) steps.push_back(projected.select(0, t));
+    return steps;
+  }
+  return split(projected.flatten(0, 1), batch, 0);
+}
+
 }  // namespace
 
 RNNBase::RNNBase(std::string_view kind, int64_t gates, int64_t input_size, int64_t hidden_size,
@@ -169,7 +182,7 @@ LSTMOutput RNNBase::run(const Tensor& input, const Tensor& h0, const Tensor& c0)
       const Named* p = &parameters_[static_cast<size_t>(index * kPerDirection)];
       const Tensor& w_hh = p[kWeightHh].parameter;
       const Tensor& b_hh = p[kBiasHh].parameter;
-      const Tensor gates_x = linear(x, p[kWeightIh].parameter, p[kBiasIh].parameter);
+      const std::vector<Tensor> gates_x = per_step(linear(x, p[kWeightIh].parameter, p[kBiasIh].parameter));
       // A missing initial state is zeros; the first step skips its product, unless that step is
       // the only one and weight_hh would be left without the (zero) gradient PyTorch gives it.
       LSTMState state;
@@ -182,7 +195,7 @@ LSTMOutput RNNBase::run(const Tensor& input, const Tensor& h0, const Tensor& c0)
       }
       for (int64_t k = 0; k < seq_len; ++k) {
         const int64_t t = dir == 0 ? k : seq_len - 1 - k;
-        const Tensor gx = gates_x.select(0, t);
+        const Tensor& gx = gates_x[static_cast<size_t>(t)];
         if (lstm)
           state = lstm_step(gx, state, w_hh, b_hh);
         else
