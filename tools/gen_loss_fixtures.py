@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Writes tests/fixtures/losses/<loss>.json: golden values and gradients of the loss functions.
+"""Writes tests/fixtures/losses/<loss>.json: golden values and gradients of the loss functions (and, as
+activation_<name>.json, of the activations composed in src/nn/functional/activation.cpp).
 
 Run with Debian's python3-torch (1.13): `/usr/bin/python3 tools/gen_loss_fixtures.py`. The files are
 committed; tests/nn/loss_golden_test.cpp reads only them.
@@ -59,6 +60,13 @@ def classes(c, *shape, ignore=None, at=()):
 
 def call(name, xs, p):
     """The loss `name` on leaves xs with params p; must mean the same as the C++ test's dispatch."""
+    if name.startswith("activation_"):  # the activations of tests/nn/activation_new_test.cpp
+        fn = name[len("activation_"):]
+        if fn.startswith("elu"):
+            return F.elu(xs[0], alpha=p["alpha"])
+        if fn == "softplus":
+            return F.softplus(xs[0], beta=p["beta"], threshold=p["threshold"])
+        return getattr(F, fn)(xs[0])
     red = p["reduction"]
     x, t, rest = xs[0], xs[1], list(xs[2:])
     w = rest.pop(0) if p.get("weight") else None
@@ -83,6 +91,10 @@ def call(name, xs, p):
         return F.binary_cross_entropy(x, t, weight=w, reduction=red)
     if name == "binary_cross_entropy_with_logits":
         return F.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=pw, reduction=red)
+    if name == "kl_div":
+        return F.kl_div(x, t, reduction=red, log_target=p["log_target"])
+    if name == "cosine_embedding_loss":  # inputs: x1, x2, target
+        return F.cosine_embedding_loss(x, t, xs[2], margin=p["margin"], reduction=red)
     raise ValueError(name)
 
 
@@ -260,6 +272,67 @@ def bce_logits_cases(dt):
     return cases
 
 
+def kl_div_cases(dt):
+    logp = lambda *s: In(torch.log_softmax(rn(*s, dtype=dt), -1), True)  # noqa: E731
+    prob = lambda *s: In(soft_targets(*s, dim=-1, dtype=dt), True)  # noqa: E731
+    kl = lambda red, log_target=False: {"reduction": red, "log_target": log_target}  # noqa: E731
+    cases = [(red, [logp(3, 4), prob(3, 4)], kl(red)) for red in REDUCTIONS + ("batchmean",)]
+    cases += [(f"log_target_{red}", [logp(3, 4), logp(3, 4)], kl(red, True)) for red in ("batchmean", "none")]
+    cases += [
+        ("broadcast_target_batchmean", [logp(2, 3), prob(3)], kl("batchmean")),
+        ("noncontig_sum", [In(torch.log_softmax(rn(4, 3, dtype=dt), 0), True, True), prob(4, 3)], kl("sum")),
+        ("0d_batchmean", [In(rn(dtype=dt), True), In(torch.rand((), dtype=dt) + 0.1, True)], kl("batchmean")),
+        ("0d_log_target_batchmean", [In(rn(dtype=dt), True), In(rn(dtype=dt), True)], kl("batchmean", True)),
+        ("empty_batchmean", [In(rn(0, 3, dtype=dt), True), In(rn(0, 3, dtype=dt).abs(), True)], kl("batchmean")),
+        # A zero target contributes 0; its own gradient is NaN in PyTorch, so only the input's is recorded.
+        ("zero_target_none", [logp(2, 3), In(torch.tensor([[0.0, 0.3, 0.7], [0.5, 0.0, 0.5]], dtype=dt))],
+         kl("none")),
+    ]
+    return cases
+
+
+def cosine_embedding_cases(dt):
+    x = lambda *s: In(rn(*s, dtype=dt), True)  # noqa: E731
+    labels = torch.tensor([1, -1, -1, 1, 0])
+    ce = lambda red, margin=0.0: {"reduction": red, "margin": margin}  # noqa: E731
+    cases = [(red, [x(5, 4), x(5, 4), In(labels)], ce(red)) for red in REDUCTIONS]
+    cases += [
+        ("margin_sum", [x(5, 4), x(5, 4), In(labels)], ce("sum", 0.3)),
+        ("negative_margin_none", [x(5, 4), x(5, 4), In(labels)], ce("none", -0.4)),
+        ("similar_pairs_none", [In(torch.tensor([[1.0, 2.0], [1.0, 0.0]], dtype=dt), True),
+                                In(torch.tensor([[1.1, 2.0], [0.9, 0.1]], dtype=dt), True),
+                                In(torch.tensor([-1, -1]))], ce("none", 0.5)),
+        ("0d_target", [x(4), x(4), In(torch.tensor(-1))], ce("mean", -0.5)),
+        ("broadcast_x2_none", [x(3, 4), x(1, 4), In(torch.tensor([1, -1, 1]))], ce("none")),
+        ("float_target_mean", [x(3, 4), x(3, 4), In(torch.tensor([1.0, -1.0, -1.0], dtype=dt))], ce("mean", 0.1)),
+        ("noncontig_sum", [In(rn(4, 3, dtype=dt), True, True), x(4, 3), In(torch.tensor([1, -1, 1, 1]))], ce("sum")),
+        ("zero_vector_none", [In(torch.zeros(2, 3, dtype=dt), True), x(2, 3), In(torch.tensor([1, -1]))],
+         ce("none")),
+        ("empty_mean", [x(0, 4), x(0, 4), In(torch.zeros(0, dtype=I64))], ce("mean")),
+    ]
+    return cases
+
+
+def padded(special, dt, n=32):
+    """The special points, then random ones up to n: a multiple of PyTorch's vector block (16 float32 or
+    8 float64 values), so that every point goes through its vectorised CPU kernel, as any tensor of
+    realistic size does. (At exactly 3, hardswish's gradient is 1 there but 1.5 in the scalar tail.)"""
+    return torch.cat([torch.tensor(special, dtype=dt), rn(n - len(special), dtype=dt) * 3])
+
+
+def activation_cases(special, params=None):
+    """Random inputs (ordinary, non-contiguous, 0-d, empty) and the kinks and extremes in `special`."""
+    def make(dt):
+        p = params or {}
+        cases = [("random", [In(rn(3, 4, dtype=dt) * 3, True)], p),
+                 ("noncontig", [In(rn(4, 3, dtype=dt) * 3, True, True)], p),
+                 ("0d", [In(rn(dtype=dt), True)], p),
+                 ("empty", [In(rn(0, 3, dtype=dt), True)], p),
+                 ("special_points", [In(padded(special, dt), True)], p)]
+        return cases
+    return make
+
+
 def per_float(make):
     return lambda: [(f"{SHORT[dt]}_{n}", i, p) for dt in (F32, F64) for n, i, p in make(dt)]
 
@@ -275,6 +348,14 @@ LOSSES = [
     ("nll_loss", per_float(nll_cases)),
     ("binary_cross_entropy", per_float(bce_cases)),
     ("binary_cross_entropy_with_logits", per_float(bce_logits_cases)),
+    ("kl_div", per_float(kl_div_cases)),
+    ("cosine_embedding_loss", per_float(cosine_embedding_cases)),
+    ("activation_elu", per_float(activation_cases([-50.0, -2.0, -1e-3, 0.0, 1e-3, 2.0, 100.0], {"alpha": 1.0}))),
+    ("activation_elu_alpha", per_float(activation_cases([-3.0, -0.5, 0.0, 0.5, 3.0], {"alpha": 0.3}))),
+    ("activation_hardswish", per_float(activation_cases([-4.0, -3.0, -2.9, -1.0, 0.0, 1.0, 2.9, 3.0, 4.0]))),
+    ("activation_mish", per_float(activation_cases([-100.0, -20.0, -1.0, 0.0, 1.0, 19.9, 20.0, 20.5, 50.0, 100.0]))),
+    ("activation_softplus", per_float(activation_cases([-30.0, -1.0, 0.0, 1.0, 9.9, 10.0, 10.5, 40.0],
+                                                       {"beta": 2.0, "threshold": 20.0}))),
 ]
 
 
@@ -320,6 +401,7 @@ def write(name, cases_json, extra=""):
 
 def main():
     warnings.filterwarnings("ignore", message="Using a target size")  # broadcast targets are meant
+    warnings.filterwarnings("ignore", message="reduction: .mean. divides")  # kl_div's mean is meant too
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0
     for name, cases in LOSSES:

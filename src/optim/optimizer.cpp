@@ -120,6 +120,18 @@ void Optimizer::zero_grad(bool set_to_none) {
     }
 }
 
+std::optional<double> Optimizer::initial_lr(size_t group) const {
+  check_group(group, "initial_lr");
+  return group < initial_lrs_.size() ? initial_lrs_[group] : std::nullopt;
+}
+
+void Optimizer::set_initial_lr(size_t group, double lr) {
+  check_group(group, "set_initial_lr");
+  if (!(lr >= 0.0)) fail("[{}] set_initial_lr: group {}'s initial_lr must be >= 0, got {}", name_, group, lr);
+  if (initial_lrs_.size() < groups_.size()) initial_lrs_.resize(groups_.size());
+  initial_lrs_[group] = lr;
+}
+
 nn::StateDict Optimizer::state_dict() const {
   nn::StateDict out;
   save(out);

@@ -4,6 +4,7 @@
 /// same name in nn::functional.
 #include <string>
 
+#include "strata/nn/functional/activation.h"
 #include "strata/nn/module.h"
 #include "strata/ops.h"
 
@@ -92,6 +93,50 @@ class Unflatten : public Module {
   int64_t dim_;
   Shape sizes_;
   STRATA_MODULE(Unflatten)
+};
+
+/// alpha * (exp(x) - 1) for x <= 0, x above (nn::functional::elu). Prints "ELU(alpha=1.0)".
+class ELU : public Module {
+ public:
+  explicit ELU(double alpha = 1.0) : alpha_(alpha) {}
+  /// `x`: floating point, any shape; an error naming the module for other dtypes.
+  Tensor forward(const Tensor& x);
+  double alpha() const { return alpha_; }
+  std::string extra_repr() const override;
+
+ private:
+  double alpha_;
+  STRATA_MODULE(ELU)
+};
+
+/// x * relu6(x + 3) / 6 (nn::functional::hardswish).
+class Hardswish : public Module {
+ public:
+  Tensor forward(const Tensor& x);
+  STRATA_MODULE(Hardswish)
+};
+
+/// x * tanh(softplus(x)) (nn::functional::mish).
+class Mish : public Module {
+ public:
+  Tensor forward(const Tensor& x);
+  STRATA_MODULE(Mish)
+};
+
+/// log(1 + exp(beta x)) / beta, linear (x) where beta x > threshold (strata::softplus). Prints
+/// "Softplus(beta=1, threshold=20)".
+class Softplus : public Module {
+ public:
+  /// `beta` must be non-zero.
+  explicit Softplus(double beta = 1.0, double threshold = 20.0);
+  Tensor forward(const Tensor& x);
+  double beta() const { return beta_; }
+  double threshold() const { return threshold_; }
+  std::string extra_repr() const override;
+
+ private:
+  double beta_, threshold_;
+  STRATA_MODULE(Softplus)
 };
 
 }  // namespace strata::nn

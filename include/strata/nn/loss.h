@@ -91,4 +91,35 @@ class BCEWithLogitsLoss : public Module {
   STRATA_MODULE(BCEWithLogitsLoss, weight, pos_weight)
 };
 
+/// nn::functional::kl_div as a module; `input` holds log-probabilities. Errors name the module.
+///
+///     nn::KLDivLoss kl(nn::functional::KLDivReduction::BatchMean);
+///     Tensor loss = kl(log_softmax(student, 1), softmax(teacher, 1));
+class KLDivLoss : public Module {
+ public:
+  explicit KLDivLoss(functional::KLDivReduction reduction = functional::KLDivReduction::Mean,
+                     bool log_target = false)
+      : reduction_(reduction), log_target_(log_target) {}
+  explicit KLDivLoss(Reduction reduction, bool log_target = false);
+  Tensor forward(const Tensor& input, const Tensor& target);
+
+ private:
+  functional::KLDivReduction reduction_;
+  bool log_target_;
+  STRATA_MODULE(KLDivLoss)
+};
+
+/// nn::functional::cosine_embedding_loss as a module: forward(x1, x2, target). Errors name the module.
+class CosineEmbeddingLoss : public Module {
+ public:
+  explicit CosineEmbeddingLoss(double margin = 0.0, Reduction reduction = Reduction::Mean)
+      : margin_(margin), reduction_(reduction) {}
+  Tensor forward(const Tensor& x1, const Tensor& x2, const Tensor& target);
+
+ private:
+  double margin_;
+  Reduction reduction_;
+  STRATA_MODULE(CosineEmbeddingLoss)
+};
+
 }  // namespace strata::nn

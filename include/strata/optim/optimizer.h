@@ -87,6 +87,12 @@ class Optimizer {
   virtual double lr(size_t group) const = 0;
   /// Sets the learning rate of `group` (must be >= 0).
   virtual void set_lr(size_t group, double lr) = 0;
+  /// PyTorch's param_group["initial_lr"]: the learning rate `group` had when the first learning-rate
+  /// scheduler was attached, which every scheduler attached later starts from too (so that chained
+  /// schedulers and SequentialLR see the original rate). nullopt until a scheduler sets it.
+  std::optional<double> initial_lr(size_t group) const;
+  /// Sets `group`'s initial_lr (schedulers do; OneCycleLR sets max_lr / div_factor).
+  void set_initial_lr(size_t group, double lr);
   /// "SGD", "Adam", ...: begins every error message, in brackets.
   const std::string& name() const { return name_; }
 
@@ -106,6 +112,9 @@ class Optimizer {
 
   std::string name_;
   std::vector<std::vector<Tensor>> groups_;
+
+ private:
+  std::vector<std::optional<double>> initial_lrs_;  // by group; shorter when groups were added later
 };
 
 namespace detail {

@@ -92,4 +92,28 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                                         const Tensor& pos_weight = {}, Reduction reduction = Reduction::Mean);
 
+// ---- distributions and embeddings ----
+
+/// kl_div's reductions: Reduction's, plus BatchMean (the sum divided by input.size(0), the
+/// mathematical KL divergence per sample; PyTorch's 'batchmean'). Mean averages over every element,
+/// as PyTorch's 'mean' does.
+enum class KLDivReduction { None, Mean, Sum, BatchMean };
+
+/// Kullback-Leibler divergence of `target` from `input`, where `input` holds log-probabilities:
+/// target * (log(target) - input) elementwise (0 where target is 0), or with `log_target`
+/// exp(target) * (target - input) when `target` holds log-probabilities too. Both must be floating
+/// point; they broadcast together. Both take gradients. As in PyTorch, a target of exactly 0 gives
+/// the value 0 but a NaN target gradient (a log-target has no such point).
+Tensor kl_div(const Tensor& input, const Tensor& target, KLDivReduction reduction = KLDivReduction::Mean,
+              bool log_target = false);
+/// kl_div with one of the common reductions.
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bool log_target = false);
+
+/// 1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1, 0 for any other
+/// target value. x1 and x2 are [N, D] with a target [N], or [D] with a 0-d target; they broadcast
+/// together, and cos is computed as PyTorch does (x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))).
+/// x1 and x2 take gradients; the target (any numeric dtype) does not.
+Tensor cosine_embedding_loss(const Tensor& x1, const Tensor& x2, const Tensor& target, double margin = 0.0,
+                             Reduction reduction = Reduction::Mean);
+
 }  // namespace strata::nn::functional
