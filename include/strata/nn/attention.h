@@ -6,7 +6,7 @@
 ///     nn::MultiheadAttention attn(/*embed_dim=*/256, /*num_heads=*/4);
 ///     Tensor x = strata::randn({128, 16, 256});         // [L, N, E] (batch_first = false)
 ///     auto [y, w] = attn(x, x, x);                      // y [128, 16, 256], w [16, 128, 128]
-///     Tensor y2 = attn(x, x, x, {}, /*need_weights=*/false).output;
+///     Tensor y2 = attn(x, x, x, Tensor(), /*need_weights=*/false).output;  // Tensor(): no mask
 ///
 /// Masks follow PyTorch's MultiheadAttention (not scaled_dot_product_attention): a bool mask is
 /// true where a position may NOT be attended; a floating mask is added to the scores.
