@@ -183,7 +183,8 @@ void OneCycleLR::visit_fields(detail::SchedulerFields& f) {
   f.field("pct_start", pct_start_);
   int64_t strategy = anneal_strategy_ == AnnealStrategy::Linear ? 1 : 0;
   f.field("anneal_strategy", strategy);  // 0: cos, 1: linear
-  anneal_strategy_ = strategy == 1 ? AnnealStrategy::Linear : AnnealStrategy::Cos;
+  const AnnealStrategy loaded = strategy == 1 ? AnnealStrategy::Linear : AnnealStrategy::Cos;
+  if (loaded != anneal_strategy_) anneal_strategy_ = loaded;  // saving writes nothing
   f.field("three_phase", three_phase_);
   f.field("cycle_momentum", cycle_momentum_);
   f.field("use_beta1", use_beta1_);

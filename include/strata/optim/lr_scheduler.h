@@ -206,7 +206,9 @@ struct OneCycleLROptions {
 
 /// The 1cycle policy: the rate rises from max_lr / div_factor to max_lr over pct_start of
 /// total_steps, then falls to the initial rate / final_div_factor; step() once per batch. Stepping
-/// more than total_steps times is an error, as in PyTorch.
+/// more than total_steps times is an error, as in PyTorch (and changes nothing). The total_steps-th
+/// step extrapolates past the cycle's end; where PyTorch's linear anneal then gives a negative rate
+/// (which no training step uses), the rate here is 0, since optimizers refuse negative rates.
 class OneCycleLR final : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, double max_lr, const OneCycleLROptions& options = {});
