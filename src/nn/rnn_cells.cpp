@@ -4,6 +4,7 @@
 // from them.
 #include <cmath>
 
+#include "strata/autograd.h"
 #include "strata/factories.h"
 #include "strata/nn/init.h"
 #include "strata/nn/rnn.h"
@@ -11,8 +12,57 @@
 
 namespace strata::nn {
 namespace detail {
+namespace {
+
+bool recording(std::initializer_list<const Tensor*> tensors) {
+  if (!is_grad_enabled()) return false;
+  for (const Tensor* t : tensors)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+// The steps when no graph is recorded: the same arithmetic, but the step's own gate buffer and
+// fresh intermediates are updated in place, halving the allocations per step.
+LSTMState lstm_step_in_place(Tensor gates, const LSTMState& state, const Tensor& w_hh, const Tensor& b_hh) {
+  if (state.h.defined())
+    gates.add_(linear(state.h, w_hh, b_hh));
+  else if (b_hh.defined())
+    gates.add_(b_hh);
+  const std::vector<Tensor> g = chunk(gates, 4, -1);
+  Tensor in_gate = sigmoid(g[0]), forget_gate = sigmoid(g[1]), c = tanh(g[2]);
+  const Tensor out_gate = sigmoid(g[3]);
+  c.mul_(in_gate);
+  if (state.c.defined()) c.add_(forget_gate.mul_(state.c));
+  Tensor h = tanh(c);
+  h.mul_(out_gate);
+  return {std::move(h), std::move(c)};
+}
+
+Tensor gru_step_in_place(Tensor gates_x, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {
+  const int64_t hidden = w_hh.size(1);
+  Tensor gates_h = h.defined() ? linear(h, w_hh, b_hh) : b_hh;
+  // r and z are adjacent in both gate blocks: one add and one sigmoid for the pair.
+  Tensor rz_pre = gates_x.narrow(-1, 0, 2 * hidden);
+  if (gates_h.defined()) rz_pre.add_(gates_h.narrow(-1, 0, 2 * hidden));
+  const Tensor rz = sigmoid(rz_pre);
+  const Tensor r = rz.narrow(-1, 0, hidden), z = rz.narrow(-1, hidden, hidden);
+  Tensor n_pre = gates_x.narrow(-1, 2 * hidden, hidden);
+  if (gates_h.defined()) {
+    Tensor h_n = gates_h.narrow(-1, 2 * hidden, hidden);
+    n_pre.add_(h.defined() ? h_n.mul_(r) : mul(h_n, r));  // b_hh itself is never written
+  }
+  Tensor n = tanh(n_pre);
+  if (!h.defined()) return mul(n, z).neg_().add_(n);  // (0 - n) * z + n
+  Tensor out = sub(h, n);
+  out.mul_(z).add_(n);
+  return out;
+}
+
+}  // namespace
 
 LSTMState lstm_step(const Tensor& gates_x, const LSTMState& state, const Tensor& w_hh, const Tensor& b_hh) {
+  if (!recording({&gates_x, &state.h, &state.c, &w_hh, &b_hh}))
+    return lstm_step_in_place(gates_x, state, w_hh, b_hh);
   // A zero state contributes only b_hh to the gates and nothing to c: skip the product.
   Tensor gates;
   if (state.h.defined())
@@ -32,6 +82,7 @@ LSTMState lstm_step(const Tensor& gates_x, const LSTMState& state, const Tensor&
 }
 
 Tensor gru_step(const Tensor& gates_x, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {
+  if (!recording({&gates_x, &h, &w_hh, &b_hh})) return gru_step_in_place(gates_x, h, w_hh, b_hh);
   const std::vector<Tensor> gx = chunk(gates_x, 3, -1);
   // With a zero h the hidden gates are just b_hh (or nothing), and h' = (0 - n) * z + n.
   const Tensor gates_h = h.defined() ? linear(h, w_hh, b_hh) : b_hh;

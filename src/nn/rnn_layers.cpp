@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "strata/factories.h"
+#include "strata/nn/functional/dropout.h"
 #include "strata/nn/init.h"
 #include "strata/nn/rnn.h"
 #include "strata/ops.h"
@@ -14,15 +15,6 @@ namespace detail {
 namespace {
 
 constexpr int64_t kWeightIh = 0, kWeightHh = 1, kBiasIh = 2, kBiasHh = 3, kPerDirection = 4;
-
-// Inverted dropout on a layer's output: zero each element with probability p, scale the rest by
-// 1 / (1 - p). The mask comes from the default generator, so strata::manual_seed reproduces it.
-// (nn::functional::dropout does this once it lands; this keeps the file free of that dependency.)
-Tensor dropout_between_layers(const Tensor& x, double p) {
-  if (p >= 1.0) return mul(x, zeros_like(x));
-  const Tensor keep = (rand_like(x) < Scalar(1.0 - p)).to(x.dtype());
-  return mul(x, mul(keep, scalar_tensor(1.0 / (1.0 - p), x.dtype())));
-}
 
 // The steps of a projected sequence [seq_len, batch, G * H] as [batch, G * H] views, made by one
 // split so that backward joins their gradients with one cat. (A select per step would give each
@@ -208,7 +200,7 @@ LSTMOutput RNNBase::run(const Tensor& input, const Tensor& h0, const Tensor& c0)
     }
     x = d == 1 ? outputs[0] : cat(outputs, -1);
     if (layer + 1 < layers && options_.dropout > 0.0 && is_training())
-      x = dropout_between_layers(x, options_.dropout);
+      x = functional::dropout(x, options_.dropout, true);
   }
   LSTMOutput out{x, stack(h_n, 0), lstm ? stack(c_n, 0) : Tensor()};
   if (!batched) {

@@ -85,6 +85,11 @@ void check(const Json& c, nn::Module& m, const Tensor& x,
     EXPECT_TRUE(golden::matches("grad " + key, p.grad(), c.at("grad_params").at(key)));
 }
 
+void expect_outputs(const Json& c, const std::vector<std::pair<std::string, Tensor>>& outputs) {
+  for (const auto& [name, out] : outputs)
+    EXPECT_TRUE(golden::matches(name + " (no grad)", out, c.at("outputs").at(name)));
+}
+
 std::string trace_of(const Json& c) {
   return c.at("module").get<std::string>() + " " + c.at("args").dump() + " " +
          c.at("input").at("dtype").get<std::string>() + " input " + c.at("input").at("shape").dump() +
@@ -129,6 +134,9 @@ TEST(RnnGolden, LstmMatchesPyTorch) {
     const Tensor h0 = state_leaf(c, "h0"), c0 = state_leaf(c, "c0");
     const nn::LSTMOutput out = lstm(x, {h0, c0});
     check(c, lstm, x, {{"h0", h0}, {"c0", c0}}, {{"output", out.output}, {"h_n", out.h_n}, {"c_n", out.c_n}});
+    strata::NoGradGuard no_grad;  // the in-place path inference takes
+    const nn::LSTMOutput again = lstm(x, {h0, c0});
+    expect_outputs(c, {{"output", again.output}, {"h_n", again.h_n}, {"c_n", again.c_n}});
     ++checked;
   }
   EXPECT_EQ(checked, 10);
@@ -145,6 +153,9 @@ TEST(RnnGolden, GruMatchesPyTorch) {
     const Tensor h0 = state_leaf(c, "h0");
     const nn::GRUOutput out = gru(x, h0);
     check(c, gru, x, {{"h0", h0}}, {{"output", out.output}, {"h_n", out.h_n}});
+    strata::NoGradGuard no_grad;
+    const nn::GRUOutput again = gru(x, h0);
+    expect_outputs(c, {{"output", again.output}, {"h_n", again.h_n}});
     ++checked;
   }
   EXPECT_EQ(checked, 10);

@@ -213,6 +213,34 @@ TEST(Rnn, ReverseDirectionReadsTheSequenceBackwards) {
   EXPECT_TRUE(strata::allclose(b.h_n.select(0, 1), r.h_n.select(0, 0), 1e-6, 1e-7));
 }
 
+TEST(Rnn, InferenceWithoutAGraphGivesTheSameValues) {
+  strata::manual_seed(8);
+  const Tensor x = strata::randn({6, 3, 5}), h0 = strata::randn({4, 3, 7}), c0 = strata::randn({4, 3, 7});
+  for (bool bias : {true, false}) {
+    SCOPED_TRACE(bias ? "bias" : "no bias");
+    nn::LSTM lstm(5, 7, {.num_layers = 2, .bias = bias, .bidirectional = true});
+    nn::GRU gru(5, 7, {.num_layers = 2, .bias = bias, .bidirectional = true});
+    const nn::LSTMOutput l = lstm(x, {h0, c0}), l0 = lstm(x);
+    const nn::GRUOutput g = gru(x, h0), g0 = gru(x);
+    ASSERT_TRUE(l.output.requires_grad());
+    strata::NoGradGuard no_grad;
+    EXPECT_TRUE(strata::allclose(lstm(x, {h0, c0}).output, l.output, 1e-6, 1e-7));
+    EXPECT_TRUE(strata::allclose(lstm(x, {h0, c0}).c_n, l.c_n, 1e-6, 1e-7));
+    EXPECT_TRUE(strata::allclose(lstm(x).h_n, l0.h_n, 1e-6, 1e-7));
+    EXPECT_TRUE(strata::allclose(gru(x, h0).output, g.output, 1e-6, 1e-7));
+    EXPECT_TRUE(strata::allclose(gru(x).output, g0.output, 1e-6, 1e-7));
+    nn::GRUCell cell(5, 7, bias);
+    EXPECT_TRUE(strata::allclose(
+        cell(x[0], h0[0]),
+        [&] {
+          strata::EnableGradGuard grad;
+          return cell(x[0], h0[0]);
+        }()
+            .detach(),
+        1e-6, 1e-7));
+  }
+}
+
 TEST(Rnn, EmptyBatchGivesEmptyOutputs) {
   nn::LSTM lstm(3, 4, {.bidirectional = true});
   const nn::LSTMOutput out = lstm(strata::randn({5, 0, 3}));

@@ -161,9 +161,11 @@ class RNNBase : public Module {
 };
 
 /// One LSTM step from the precomputed input projection `gates_x` = x W_ih^T + b_ih ([batch, 4H]);
-/// an undefined state is zeros (skipping the hidden product).
+/// an undefined state is zeros (skipping the hidden product). When no graph is being recorded the
+/// step works in place and overwrites `gates_x`, which must be the step's own buffer.
 LSTMState lstm_step(const Tensor& gates_x, const LSTMState& state, const Tensor& w_hh, const Tensor& b_hh);
-/// One GRU step from `gates_x` = x W_ih^T + b_ih ([batch, 3H]); an undefined `h` is zeros.
+/// One GRU step from `gates_x` = x W_ih^T + b_ih ([batch, 3H]); an undefined `h` is zeros. Like
+/// lstm_step, it overwrites `gates_x` when no graph is being recorded.
 Tensor gru_step(const Tensor& gates_x, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh);
 }  // namespace detail
 
