@@ -37,7 +37,13 @@ using Grads = autograd::TensorList;
 // sample on, one product over the whole batch below.
 constexpr int64_t kPerSampleMinPixels = 256;
 
-bool per_sample(int64_t N, int64_t L) { return N > 1 && L >= kPerSampleMinPixels; }
+ConvLayout forced_layout = ConvLayout::kAuto;
+
+bool per_sample(int64_t N, int64_t L) {
+  if (N <= 1) return false;
+  if (forced_layout != ConvLayout::kAuto) return forced_layout == ConvLayout::kPerSample;
+  return L >= kPerSampleMinPixels;
+}
 
 // A view of t's storage starting `extra` elements after t's first element.
 Tensor view_at(const Tensor& t, const Shape& sizes, const Shape& strides, int64_t extra = 0) {
@@ -84,23 +90,24 @@ class ColsSide {
   Tensor t_, cf_;
 };
 
-// Sizes of a geometry's GEMMs, from the weight [C_cs, C_img / G, KH, KW].
+// Sizes of a geometry's GEMMs: per group, [Og, Kg] x [Kg, L] for each of N samples.
 struct Dims {
-  int64_t N, G, Ccs, Og, CgKK, L;
+  int64_t N, G, Ccs, Og, Kg, L;
   int64_t NL() const { return N * L; }
 };
-Dims dims_of(int64_t N, const Shape& weight, const ConvGeometry& g) {
-  const int64_t G = g.groups, Ccs = weight[0];
-  return {N, G, Ccs, Ccs / G, weight[1] * weight[2] * weight[3], pixels(g)};
+Dims dims_of(int64_t N, int64_t Ccs, int64_t Kg, const ConvGeometry& g) {
+  return {N, g.groups, Ccs, Ccs / g.groups, Kg, pixels(g)};
 }
 
-// P1: the cols side [N, C_cs, OH, OW] = weight @ cols (+ bias per channel). conv2d's forward and
+// P1: the cols side [N, C_cs, OH, OW] = wmat @ cols (+ bias per channel), with cols [G * Kg, N * L]
+// and wmat the contiguous [C_cs, Kg] matrix of each group's weights (a contiguous weight, or one
+// with the bias as an extra column when cols has a row of ones). conv2d's forward and
 // conv_transpose2d's input gradient.
-Tensor cols_side_from(const Tensor& cols, const Tensor& weight, const Tensor& bias, int64_t N,
+Tensor cols_side_from(const Tensor& cols, const Tensor& wmat, const Tensor& bias, int64_t N, int64_t Ccs,
                       const ConvGeometry& g) {
-  const Dims d = dims_of(N, weight.shape(), g);
+  const Dims d = dims_of(N, Ccs, cols.size(0) / g.groups, g);
   const auto& k = backend::kernels(cols.device(), "conv2d");
-  const Tensor w = plain_contiguous(weight);
+  const Tensor& w = wmat;
   Tensor out = empty_tensor({N, d.Ccs, g.w.out_h, g.w.out_w}, cols.dtype(), cols.device());
   if (out.numel() == 0) return out;
   const int64_t bs = bias.defined() ? bias.stride(0) : 0;
@@ -109,16 +116,16 @@ Tensor cols_side_from(const Tensor& cols, const Tensor& weight, const Tensor& bi
       const Tensor add =
           bias.defined() ? view_at(bias, {N, d.Og, d.L}, {0, bs, 0}, gi * d.Og * bs) : Tensor();
       k.bmm(view_at(out, {N, d.Og, d.L}, {d.Ccs * d.L, d.L, 1}, gi * d.Og * d.L),
-            view_at(w, {N, d.Og, d.CgKK}, {0, d.CgKK, 1}, gi * d.Og * d.CgKK),
-            view_at(cols, {N, d.CgKK, d.L}, {d.L, d.NL(), 1}, gi * d.CgKK * d.NL()), add, false, false);
+            view_at(w, {N, d.Og, d.Kg}, {0, d.Kg, 1}, gi * d.Og * d.Kg),
+            view_at(cols, {N, d.Kg, d.L}, {d.L, d.NL(), 1}, gi * d.Kg * d.NL()), add, false, false);
     }
     return out;
   }
   Tensor out_cf = empty_tensor({d.Ccs, d.NL()}, cols.dtype(), cols.device());
   const Tensor add = bias.defined() ? view_at(bias, {d.G, d.Og, d.NL()}, {d.Og * bs, bs, 0}) : Tensor();
   k.bmm(view_at(out_cf, {d.G, d.Og, d.NL()}, {d.Og * d.NL(), d.NL(), 1}),
-        view_at(w, {d.G, d.Og, d.CgKK}, {d.Og * d.CgKK, d.CgKK, 1}),
-        view_at(cols, {d.G, d.CgKK, d.NL()}, {d.CgKK * d.NL(), d.NL(), 1}), add, false, false);
+        view_at(w, {d.G, d.Og, d.Kg}, {d.Og * d.Kg, d.Kg, 1}),
+        view_at(cols, {d.G, d.Kg, d.NL()}, {d.Kg * d.NL(), d.NL(), 1}), add, false, false);
   k.copy(view_at(out, {d.Ccs, N, d.L}, {d.L, d.Ccs * d.L, 1}),
          view_at(out_cf, {d.Ccs, N, d.L}, {d.NL(), d.L, 1}));
   return out;
@@ -129,7 +136,7 @@ Tensor cols_side_from(const Tensor& cols, const Tensor& weight, const Tensor& bi
 Tensor image_from(ColsSide& cs, const Tensor& weight, const ConvGeometry& g) {
   const Tensor& x = cs.batch_first();
   const int64_t N = x.size(0);
-  const Dims d = dims_of(N, weight.shape(), g);
+  const Dims d = dims_of(N, weight.size(0), weight.size(1) * taps(g), g);
   const auto& k = backend::kernels(x.device(), "conv_transpose2d");
   const Tensor w = plain_contiguous(weight);
   const int64_t Cimg = weight.size(1) * d.G;
@@ -138,52 +145,56 @@ Tensor image_from(ColsSide& cs, const Tensor& weight, const ConvGeometry& g) {
   Tensor cols = empty_tensor({Cimg * taps(g), d.NL()}, x.dtype(), x.device());
   if (per_sample(N, d.L)) {
     for (int64_t gi = 0; gi < d.G; ++gi)
-      k.bmm(view_at(cols, {N, d.CgKK, d.L}, {d.L, d.NL(), 1}, gi * d.CgKK * d.NL()),
-            view_at(w, {N, d.Og, d.CgKK}, {0, d.CgKK, 1}, gi * d.Og * d.CgKK),
+      k.bmm(view_at(cols, {N, d.Kg, d.L}, {d.L, d.NL(), 1}, gi * d.Kg * d.NL()),
+            view_at(w, {N, d.Og, d.Kg}, {0, d.Kg, 1}, gi * d.Og * d.Kg),
             view_at(x, {N, d.Og, d.L}, {d.Ccs * d.L, d.L, 1}, gi * d.Og * d.L), Tensor(), true, false);
   } else {
     const Tensor& x_cf = cs.channels_first();
-    k.bmm(view_at(cols, {d.G, d.CgKK, d.NL()}, {d.CgKK * d.NL(), d.NL(), 1}),
-          view_at(w, {d.G, d.Og, d.CgKK}, {d.Og * d.CgKK, d.CgKK, 1}),
+    k.bmm(view_at(cols, {d.G, d.Kg, d.NL()}, {d.Kg * d.NL(), d.NL(), 1}),
+          view_at(w, {d.G, d.Og, d.Kg}, {d.Og * d.Kg, d.Kg, 1}),
           view_at(x_cf, {d.G, d.Og, d.NL()}, {d.Og * d.NL(), d.NL(), 1}), Tensor(), true, false);
   }
   k.col2im(img, cols, g.w);
   return img;
 }
 
-// P3: the weight gradient [C_cs, C_img / G, KH, KW] = (cols side) @ cols^T, summed over the batch.
-Tensor weight_from(ColsSide& cs, const Tensor& cols, const Shape& weight_shape, const ConvGeometry& g) {
+// P3: [C_cs, Kg] = (cols side) @ cols^T per group, summed over the batch, for cols [G * Kg, N * L]:
+// the weight gradient (in the weight's layout), plus the bias gradient as a last column when cols
+// has a row of ones.
+Tensor weight_from(ColsSide& cs, const Tensor& cols, const ConvGeometry& g) {
   const Tensor& x = cs.batch_first();
   const int64_t N = x.size(0);
-  const Dims d = dims_of(N, weight_shape, g);
+  const Dims d = dims_of(N, x.size(1), cols.size(0) / g.groups, g);
   const auto& k = backend::kernels(x.device(), "conv2d");
-  Tensor gw = empty_tensor(weight_shape, x.dtype(), x.device());
+  Tensor gw = empty_tensor({d.Ccs, d.Kg}, x.dtype(), x.device());
   if (gw.numel() == 0) return gw;
   if (per_sample(N, d.L)) {
-    // One [C_cs/g, L] x [L, C_img*KK/g] product per sample, then their sum.
-    Tensor each = empty_tensor({N, d.Ccs * d.CgKK}, x.dtype(), x.device());
+    // One [C_cs/g, L] x [L, Kg] product per sample, then their sum.
+    Tensor each = empty_tensor({N, d.Ccs * d.Kg}, x.dtype(), x.device());
     for (int64_t gi = 0; gi < d.G; ++gi)
-      k.bmm(view_at(each, {N, d.Og, d.CgKK}, {d.Ccs * d.CgKK, d.CgKK, 1}, gi * d.Og * d.CgKK),
+      k.bmm(view_at(each, {N, d.Og, d.Kg}, {d.Ccs * d.Kg, d.Kg, 1}, gi * d.Og * d.Kg),
             view_at(x, {N, d.Og, d.L}, {d.Ccs * d.L, d.L, 1}, gi * d.Og * d.L),
-            view_at(cols, {N, d.CgKK, d.L}, {d.L, d.NL(), 1}, gi * d.CgKK * d.NL()), Tensor(), false, true);
-    k.reduce(backend::ReduceOp::Sum, view_at(gw, {1, d.Ccs * d.CgKK}, {d.Ccs * d.CgKK, 1}), each);
+            view_at(cols, {N, d.Kg, d.L}, {d.L, d.NL(), 1}, gi * d.Kg * d.NL()), Tensor(), false, true);
+    k.reduce(backend::ReduceOp::Sum, view_at(gw, {1, d.Ccs * d.Kg}, {d.Ccs * d.Kg, 1}), each);
     return gw;
   }
   const Tensor& x_cf = cs.channels_first();
-  k.bmm(view_at(gw, {d.G, d.Og, d.CgKK}, {d.Og * d.CgKK, d.CgKK, 1}),
+  k.bmm(view_at(gw, {d.G, d.Og, d.Kg}, {d.Og * d.Kg, d.Kg, 1}),
         view_at(x_cf, {d.G, d.Og, d.NL()}, {d.Og * d.NL(), d.NL(), 1}),
-        view_at(cols, {d.G, d.CgKK, d.NL()}, {d.CgKK * d.NL(), d.NL(), 1}), Tensor(), false, true);
+        view_at(cols, {d.G, d.Kg, d.NL()}, {d.Kg * d.NL(), d.NL(), 1}), Tensor(), false, true);
   return gw;
 }
 
-// The bias gradient: g [N, C, OH, OW] summed over all dims but the channel.
+// The bias gradient: g [N, C, OH, OW] summed over all dims but the channel, as two reductions of
+// contiguous runs (rows of L, then columns of N) rather than one over two separate dims.
 Tensor bias_from(const Tensor& g) {
   const int64_t N = g.size(0), C = g.size(1), L = g.size(2) * g.size(3);
   Tensor gb = empty_tensor({C}, g.dtype(), g.device());
   if (C == 0) return gb;
-  backend::kernels(g.device(), "conv2d")
-      .reduce(backend::ReduceOp::Sum, view_at(gb, {1, C, 1}, {0, 1, 0}),
-              view_at(g, {N, C, L}, {C * L, L, 1}));
+  const auto& k = backend::kernels(g.device(), "conv2d");
+  Tensor per_plane = empty_tensor({N * C}, g.dtype(), g.device());
+  k.reduce(backend::ReduceOp::Sum, view_at(per_plane, {N * C, 1}, {1, 1}), view_at(g, {N * C, L}, {L, 1}));
+  k.reduce(backend::ReduceOp::Sum, view_at(gb, {1, C}, {C, 1}), view_at(per_plane, {N, C}, {C, 1}));
   return gb;
 }
 
@@ -220,7 +231,10 @@ Tensor weight_grad_composed(const Tensor& img, const Tensor& cs, const Shape& we
 
 struct ConvSaved {
   SavedTensor x, weight;
-  Tensor cols;  // conv2d: im2col of the input, kept from the forward for the weight gradient
+  // conv2d: im2col of the input, kept from the forward for the weight gradient; with a last row of
+  // ones when the bias went into the product (then the weight gradient's GEMM gives the bias's too).
+  Tensor cols;
+  bool bias_in_cols = false;
   ConvGeometry geom;
   Shape weight_shape;
   bool need_x = false, need_w = false, need_b = false;
@@ -241,8 +255,22 @@ Grads conv2d_backward(const ConvSaved& s, const Grads& grads) {
   }
   ColsSide g(grad_of(grads[0]));
   if (s.need_x) gx = image_from(g, w, s.geom);
-  if (s.need_w) gw = weight_from(g, s.cols, s.weight_shape, s.geom);
-  if (s.need_b) gb = bias_from(g.batch_first());
+  if (s.need_w) {
+    const Tensor m = weight_from(g, s.cols, s.geom);
+    if (s.bias_in_cols) {  // m is [O, C*KK + 1]: the weight's gradient, then the bias's
+      const auto& k = backend::kernels(m.device(), "ConvolutionBackward");
+      const int64_t O = m.size(0), K = m.size(1) - 1;
+      gw = empty_tensor(s.weight_shape, m.dtype(), m.device());
+      k.copy(view_at(gw, {O, K}, {K, 1}), view_at(m, {O, K}, {K + 1, 1}));
+      if (s.need_b) {
+        gb = empty_tensor({O}, m.dtype(), m.device());
+        k.copy(gb, view_at(m, {O}, {K + 1}, K));
+      }
+    } else {
+      gw = view_at(m, s.weight_shape, contiguous_strides(s.weight_shape));
+    }
+  }
+  if (s.need_b && !gb.defined()) gb = bias_from(g.batch_first());
   return {gx, gw, gb};
 }
 
@@ -260,10 +288,11 @@ Grads conv_transpose2d_backward(const ConvSaved& s, const Grads& grads) {
   const Tensor g = grad_of(grads[0]);
   if (s.need_x || s.need_w) {
     const Tensor cols = unfold(g, s.geom);
-    if (s.need_x) gx = cols_side_from(cols, w, Tensor(), g.size(0), s.geom);
+    if (s.need_x) gx = cols_side_from(cols, plain_contiguous(w), Tensor(), g.size(0), w.size(0), s.geom);
     if (s.need_w) {
       ColsSide xs(plain_contiguous(x));
-      gw = weight_from(xs, cols, s.weight_shape, s.geom);
+      const Tensor m = weight_from(xs, cols, s.geom);
+      gw = view_at(m, s.weight_shape, contiguous_strides(s.weight_shape));
     }
   }
   if (s.need_b) gb = bias_from(g);
@@ -286,11 +315,31 @@ ConvSaved save_for_backward(const Tensor& x, const Tensor& weight, const Tensor&
 }  // namespace
 
 Tensor conv2d_op(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvGeometry& g) {
-  const Tensor cols = unfold(plain_contiguous(x), g);
-  Tensor out = cols_side_from(cols, weight, bias, x.size(0), g);
+  const Tensor img = plain_contiguous(x);
+  const int64_t N = img.size(0), O = weight.size(0), K = img.size(1) * taps(g), NL = N * pixels(g);
+  const auto& k = backend::kernels(x.device(), "conv2d");
+  // Without groups, the bias joins the product: a row of ones under cols, a column of biases beside
+  // the weight. That saves a pass over the output to add it, and one over the gradient to sum it.
+  const bool bias_in_cols = bias.defined() && g.groups == 1 && NL > 0 && O > 0;
+  Tensor cols, out;
+  if (bias_in_cols) {
+    cols = empty_tensor({K + 1, NL}, img.dtype(), img.device());
+    k.im2col(view_at(cols, {K, NL}, {NL, 1}), img, g.w);
+    k.fill(view_at(cols, {NL}, {1}, K * NL), 1);
+    Tensor wmat = empty_tensor({O, K + 1}, img.dtype(), img.device());
+    k.copy(view_at(wmat, {O, K}, {K + 1, 1}), view_at(plain_contiguous(weight), {O, K}, {K, 1}));
+    k.copy(view_at(wmat, {O}, {K + 1}, K), bias);
+    out = cols_side_from(cols, wmat, Tensor(), N, O, g);
+  } else {
+    cols = unfold(img, g);
+    out = cols_side_from(cols, plain_contiguous(weight), bias, N, O, g);
+  }
   if (needs_grad({&x, &weight, &bias})) {
     ConvSaved s = save_for_backward(x, weight, bias, g);
-    if (s.need_w) s.cols = cols;
+    if (s.need_w) {
+      s.cols = cols;
+      s.bias_in_cols = bias_in_cols;
+    }
     record<ConvSaved>("ConvolutionBackward", conv2d_backward, std::move(s), {&x, &weight, &bias}, {&out});
   }
   return out;
@@ -308,6 +357,8 @@ Tensor conv_transpose2d_op(const Tensor& x, const Tensor& weight, const Tensor& 
                       {&x, &weight, &bias}, {&out});
   return out;
 }
+
+void set_conv_layout(ConvLayout layout) { forced_layout = layout; }
 
 void register_conv_ops(std::vector<OpInfo>& ops) {
   auto has_kernels = [](const backend::Kernels& k) {

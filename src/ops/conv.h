@@ -1,6 +1,8 @@
 #pragma once
 // The convolution ops on checked 4-d operands (ops/conv.cpp), for the public functions that check
 // and shape their arguments (ops/conv_api.cpp).
+#include <cstdint>
+
 #include "backend/kernels.h"
 #include "strata/tensor.h"
 
@@ -20,5 +22,10 @@ struct ConvGeometry {
 Tensor conv2d_op(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvGeometry& g);
 /// x [N, C_in, w.out_h, w.out_w], weight [C_in, C_out / groups, KH, KW], bias [C_out] or undefined.
 Tensor conv_transpose2d_op(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvGeometry& g);
+
+/// Which GEMM layout the ops use (see ops/conv.cpp); forced only by benchmarks/conv_libraries.cpp,
+/// which compares them. Not thread-safe: set it before running convolutions.
+enum class ConvLayout : uint8_t { kAuto, kBatch, kPerSample };
+void set_conv_layout(ConvLayout layout);
 
 }  // namespace strata::ops

@@ -94,11 +94,12 @@ void col2im(const Tensor& x_grad, const Tensor& cols, const Window2d& w) {
   dispatch_float(x_grad.dtype(), "col2im", [&]<typename T>() {
     T* gp = x_grad.data<T>();
     const T* cp = cols.data<T>();
-    // Task p = n * C + c owns plane (n, c): the sum of its KK taps, so no two tasks write one value.
+    // Task q = c * N + n owns plane (n, c): the sum of its KK taps, so no two tasks write one value.
+    // In this order consecutive tasks read consecutive runs of each of the KK rows of cols.
     parallel_work(N * C, KK * L, kParallelCheap, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p) {
-        const int64_t n = p / C, c = p % C;
-        T* plane = gp + p * H * W;
+      for (int64_t q = begin; q < end; ++q) {
+        const int64_t c = q / N, n = q % N;
+        T* plane = gp + (n * C + c) * H * W;
         std::fill(plane, plane + H * W, T(0));
         for (int64_t k = 0; k < KK; ++k)
           fold_tap(plane, cp + ((c * KK + k) * N + n) * L, H, W, k / w.kernel_w, k % w.kernel_w, w);
