@@ -62,7 +62,7 @@ Grads sigmoid_backward(const UnarySaved& s, const Grads& g) {
   return {g[0] * y * (1.0 - y)};
 }
 Grads relu_backward(const UnarySaved& s, const Grads& g) {
-  return {where(Y(s, "ReluBackward") > 0, g[0], zeros_like(g[0]))};
+  return {where(Y(s, "ReluBackward") > 0, g[0], scalar_tensor(0, g[0].dtype()))};
 }
 Grads gelu_backward(const UnarySaved& s, const Grads& g) {
   const Tensor x = X(s, "GeluBackward");

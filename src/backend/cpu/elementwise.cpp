@@ -358,6 +358,17 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
           const bool* c = reinterpret_cast<const bool*>(p[1]);
           const T* x = reinterpret_cast<const T*>(p[2]);
           const T* y = reinterpret_cast<const T*>(p[3]);
+          // Contiguous runs, with b either contiguous or one value (relu's and masking's gradients),
+          // are plain loops GCC vectorises into blends.
+          if (s[0] == 1 && s[1] == 1 && s[2] == 1 && (s[3] == 1 || s[3] == 0)) {
+            if (s[3] == 1) {
+              for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : y[i];
+            } else {
+              const T other = *y;
+              for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? x[i] : other;
+            }
+            return;
+          }
           for (int64_t i = 0; i < n; ++i) o[i * s[0]] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]];
         },
         kParallelCheap);
