@@ -246,6 +246,13 @@ TEST(Rnn, EmptyBatchGivesEmptyOutputs) {
   const nn::LSTMOutput out = lstm(strata::randn({5, 0, 3}));
   EXPECT_EQ(out.output.shape(), strata::Shape({5, 0, 8}));
   EXPECT_EQ(out.c_n.shape(), strata::Shape({2, 0, 4}));
+  const Tensor x = strata::zeros({5, 0, 3}).requires_grad_();
+  nn::GRU gru(3, 4, {.num_layers = 2});
+  const nn::GRUOutput g = gru(x, strata::zeros({2, 0, 4}));
+  (g.output.sum() + g.h_n.sum()).backward();
+  EXPECT_EQ(x.grad().shape(), x.shape());
+  EXPECT_EQ(gru.weight_hh(1).grad().shape(), strata::Shape({12, 4}));
+  EXPECT_EQ(gru.weight_hh(1).grad().abs().sum().item<float>(), 0.0f);
 }
 
 // ---- dropout between layers ----
