@@ -185,10 +185,12 @@ AttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& k
     const Tensor perm = bf ? split.permute({2, 0, 3, 1, 4}) : split.permute({2, 1, 3, 0, 4});
     const Tensor scales = from_vector(std::vector<double>{scale, 1.0, 1.0}, {3, 1, 1, 1, 1},
                                       {.dtype = dtype, .device = query.device()});
-    const Tensor all = mul(perm, scales);
-    q = all.select(0, 0);
-    k = all.select(0, 1);
-    v = all.select(0, 2);
+    // chunk, not select: the gradients of its pieces are joined by one cat, where select's would
+    // each be a zero-filled [3, ...] tensor to add up.
+    const auto parts = chunk(mul(perm, scales), 3, 0);
+    q = parts[0].squeeze(0);
+    k = parts[1].squeeze(0);
+    v = parts[2].squeeze(0);
   } else {
     Tensor qp, kp, vp;
     if (packed) {
