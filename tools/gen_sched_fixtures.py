@@ -4,7 +4,7 @@ gradient clipping, for tests/optim/lr_scheduler_test.cpp and tests/nn/clip_grad_
 
 Run with Debian's python3-torch (1.13): `/usr/bin/python3 tools/gen_sched_fixtures.py`.
 
-sched_lr.json: each case builds an optimizer ("sgd" or "adam") with one parameter group per entry of
+sched_lr.json: each case builds an optimizer ("sgd", "rmsprop", "adam" or "adamw") with one parameter group per entry of
 "group_lrs" (SGD with momentum "momentum"), then the schedulers of "schedulers" in order (a config
 is {"type": name, ...PyTorch's keyword arguments}; SequentialLR's "schedulers" are configs too), and
 calls step() on each of them "steps" times. "lrs"[k] holds every group's rate after k steps (k = 0:
@@ -38,13 +38,18 @@ def make_scheduler(opt, cfg):
 
 
 def momenta(opt, kind):
-    return [g["betas"][0] if kind == "adam" else g["momentum"] for g in opt.param_groups]
+    return [g["betas"][0] if kind in ("adam", "adamw") else g["momentum"] for g in opt.param_groups]
 
 
 def sched_case(name, schedulers, steps=30, kind="sgd", group_lrs=(0.1, 0.01), momentum=0.9):
     params = [torch.zeros(2, requires_grad=True) for _ in group_lrs]
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, group_lrs)]
-    opt = torch.optim.SGD(groups, lr=0.5, momentum=momentum) if kind == "sgd" else torch.optim.Adam(groups)
+    if kind == "sgd":
+        opt = torch.optim.SGD(groups, lr=0.5, momentum=momentum)
+    elif kind == "rmsprop":
+        opt = torch.optim.RMSprop(groups, momentum=momentum)
+    else:
+        opt = (torch.optim.Adam if kind == "adam" else torch.optim.AdamW)(groups)
     made = [make_scheduler(opt, c) for c in schedulers]
     lrs = [[g["lr"] for g in opt.param_groups]]
     moms = [momenta(opt, kind)]
@@ -89,6 +94,9 @@ def sched_cases():
         sched_case("onecycle_momentum_bounds",
                    [{"type": "OneCycleLR", "max_lr": 0.2, "total_steps": 30, "base_momentum": 0.8,
                      "max_momentum": 0.9}], momentum=0.0),
+        sched_case("onecycle_rmsprop", [{"type": "OneCycleLR", "max_lr": 0.05, "total_steps": 30}], kind="rmsprop"),
+        sched_case("onecycle_adamw_linear", [{"type": "OneCycleLR", "max_lr": 0.01, "total_steps": 30,
+                                              "anneal_strategy": "linear"}], kind="adamw"),
         sched_case("sequential_warmup_exponential",
                    [{"type": "SequentialLR", "schedulers": [linear_warmup, {"type": "ExponentialLR", "gamma": 0.9}],
                      "milestones": [5]}]),

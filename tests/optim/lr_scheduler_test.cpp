@@ -12,6 +12,7 @@
 #include "golden/golden_fixture.h"
 #include "strata/optim/adam.h"
 #include "strata/optim/lr_scheduler.h"
+#include "strata/optim/rmsprop.h"
 #include "strata/optim/sgd.h"
 #include "support/test_util.h"
 
@@ -36,6 +37,19 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const std::ve
           {.params = {zeros({2}).requires_grad_()}, .options = SGDOptions{.lr = lr, .momentum = momentum}});
     return std::make_unique<SGD>(std::move(groups));
   }
+  if (kind == "rmsprop") {
+    std::vector<ParamGroup<RMSpropOptions>> groups;
+    for (double lr : lrs)
+      groups.push_back({.params = {zeros({2}).requires_grad_()},
+                        .options = RMSpropOptions{.lr = lr, .momentum = momentum}});
+    return std::make_unique<RMSprop>(std::move(groups));
+  }
+  if (kind == "adamw") {
+    std::vector<ParamGroup<AdamWOptions>> groups;
+    for (double lr : lrs)
+      groups.push_back({.params = {zeros({2}).requires_grad_()}, .options = AdamWOptions{.lr = lr}});
+    return std::make_unique<AdamW>(std::move(groups));
+  }
   std::vector<ParamGroup<AdamOptions>> groups;
   for (double lr : lrs)
     groups.push_back({.params = {zeros({2}).requires_grad_()}, .options = AdamOptions{.lr = lr}});
@@ -44,6 +58,8 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const std::ve
 
 double momentum_of(Optimizer& opt, size_t group) {
   if (auto* sgd = dynamic_cast<SGD*>(&opt)) return sgd->options(group).momentum;
+  if (auto* rms = dynamic_cast<RMSprop*>(&opt)) return rms->options(group).momentum;
+  if (auto* adamw = dynamic_cast<AdamW*>(&opt)) return adamw->options(group).betas[0];
   return dynamic_cast<Adam&>(opt).options(group).betas[0];
 }
 
@@ -143,7 +159,7 @@ TEST(LRSchedulerGolden, EveryScheduleMatchesPyTorchStepByStep) {
     }
     ++checked;
   }
-  EXPECT_GE(checked, 15);
+  EXPECT_GE(checked, 19);
 }
 
 TEST(LRScheduler, OneCycleOverstepMessageIsPyTorchs) {
