@@ -21,6 +21,7 @@ const Kernels& cpu_kernels() {
     cpu::register_conv(k);
     cpu::register_pooling(k);
     cpu::register_optim_update(k);
+    cpu::register_normalization(k);
     return k;
   }();
   return table;

@@ -162,6 +162,20 @@ struct Kernels {
 
   void (*adam_update)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamScalars& s) = nullptr;
+
+  // ---- layer normalization (backend/cpu/normalization.cpp) ----
+  /// For each row of contiguous x [rows, n]: mean and rstd = 1 / sqrt(biased variance + eps) (each
+  /// [rows]), and out [rows, n] = (x - mean) * rstd * weight + bias; weight and bias ([n],
+  /// contiguous) may be undefined. One floating dtype.
+  void (*layer_norm)(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& x,
+                     const Tensor& weight, const Tensor& bias, double eps) = nullptr;
+  /// layer_norm's gradients for grad_out [rows, n] (contiguous), from the forward's x, mean, rstd
+  /// and weight (may be undefined): grad_x [rows, n], grad_weight = sum over rows of
+  /// grad_out * xhat and grad_bias = sum over rows of grad_out ([n]); each output may be undefined
+  /// (not wanted).
+  void (*layer_norm_backward)(const Tensor& grad_x, const Tensor& grad_weight, const Tensor& grad_bias,
+                              const Tensor& grad_out, const Tensor& x, const Tensor& mean, const Tensor& rstd,
+                              const Tensor& weight) = nullptr;
 };
 
 /// The CPU backend's table (always present).

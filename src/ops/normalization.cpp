@@ -1,7 +1,12 @@
 // layer_norm, batch_norm, group_norm and rms_norm. Shape rule: the output has the input's shape.
 // Dtype rule: floating point only; weight, bias and running statistics share the input's dtype
-// (PyTorch's CPU kernels refuse a mix too). Each is composed from public ops (mean, var, rsqrt and
-// elementwise arithmetic), so its gradient, and its gradient's gradient, come from those parts.
+// (PyTorch's CPU kernels refuse a mix too).
+//
+// layer_norm (twice in every transformer layer) is one op with its own kernels: a forward that
+// makes mean and rstd in one visit to each row, and a backward computing the input, weight and bias
+// gradients from them in one more. Its gradient's gradient (create_graph) is the closed form
+// written with public ops. batch_norm, group_norm and rms_norm are composed from public ops (mean,
+// var, rsqrt and elementwise arithmetic), so their gradients come from those parts.
 #include <cmath>
 #include <limits>
 
@@ -71,10 +76,100 @@ Tensor standardize(const Tensor& x, const Shape& dims, double eps) {
   return centered * rsqrt(var(x, dims, /*correction=*/0, true) + eps);
 }
 
+// ---- layer_norm ----
+
+using autograd::SavedTensor;
+using Grads = autograd::TensorList;
+
+struct LayerNormSaved {
+  SavedTensor x, weight, mean, rstd;  // mean and rstd: [rows], from the forward kernel
+  Shape normalized_shape;
+  Shape dims;  // the normalized (trailing) dims of x
+  double eps = 0;
+  bool has_weight = false, has_bias = false;
+};
+
+bool has_layer_norm_kernel(const Tensor& x) {
+  return (x.dtype() == kFloat32 || x.dtype() == kFloat64) &&
+         backend::kernels(x.device(), "layer_norm").layer_norm != nullptr;
+}
+
+// The gradient as a graph of public ops (for create_graph): mean and rstd are recomputed from x so
+// that their dependence on x is differentiated too.
+Grads layer_norm_grad_composed(const LayerNormSaved& s, const Tensor& x, const Tensor& w, const Tensor& g) {
+  const Tensor rstd = rsqrt(var(x, s.dims, /*correction=*/0, true) + s.eps);
+  const Tensor xhat = (x - mean(x, s.dims, true)) * rstd;
+  const Tensor gw = w.defined() ? g * w : g;
+  const Tensor gx = rstd * (gw - mean(gw, s.dims, true) - xhat * mean(gw * xhat, s.dims, true));
+  return {gx, w.defined() ? sum_to(g * xhat, s.normalized_shape) : Tensor(),
+          s.has_bias ? sum_to(g, s.normalized_shape) : Tensor()};
+}
+
+Grads layer_norm_backward(const LayerNormSaved& s, const Grads& grads) {
+  const Tensor x = s.x.unpack("LayerNormBackward", "input");
+  const Tensor w = s.has_weight ? s.weight.unpack("LayerNormBackward", "weight") : Tensor();
+  const Tensor& g = grads[0];
+  if (is_grad_enabled() || g.dtype() != x.dtype() || !(g.device() == x.device()) || !has_layer_norm_kernel(x))
+    return layer_norm_grad_composed(s, x, w, g);
+  const int64_t n = s.normalized_shape.numel();
+  const int64_t rows = n == 0 ? 0 : x.numel() / n;
+  Tensor gx = ops::empty_tensor(x.shape(), x.dtype(), x.device());
+  Tensor gw = s.has_weight ? ops::empty_tensor(s.normalized_shape, x.dtype(), x.device()) : Tensor();
+  Tensor gb = s.has_bias ? ops::empty_tensor(s.normalized_shape, x.dtype(), x.device()) : Tensor();
+  if (n == 0 || rows == 0) {  // nothing to normalize: the sums over no rows are zeros
+    if (gw.defined()) gw.zero_();
+    if (gb.defined()) gb.zero_();
+    return {gx, gw, gb};
+  }
+  const Tensor mean_rows = s.mean.unpack("LayerNormBackward", "mean");
+  const Tensor rstd_rows = s.rstd.unpack("LayerNormBackward", "rstd");
+  const Shape flat{rows, n}, row{n};
+  backend::kernels(x.device(), "LayerNormBackward")
+      .layer_norm_backward(gx.view(flat), gw.defined() ? gw.view(row) : Tensor(),
+                           gb.defined() ? gb.view(row) : Tensor(), g.contiguous().view(flat),
+                           x.contiguous().view(flat), mean_rows, rstd_rows,
+                           w.defined() ? w.contiguous().view(row) : Tensor());
+  return {gx, gw, gb};
+}
+
+Tensor layer_norm_fused(const Tensor& x, const Shape& normalized_shape, const Shape& dims,
+                        const Tensor& weight, const Tensor& bias, double eps) {
+  const int64_t n = normalized_shape.numel();
+  const int64_t rows = n == 0 ? 0 : x.numel() / n;
+  Tensor out = ops::empty_tensor(x.shape(), x.dtype(), x.device());
+  Tensor mean_rows = ops::empty_tensor({rows}, x.dtype(), x.device());
+  Tensor rstd_rows = ops::empty_tensor({rows}, x.dtype(), x.device());
+  if (rows > 0) {
+    const Shape flat{rows, n}, row{n};
+    backend::kernels(x.device(), "layer_norm")
+        .layer_norm(out.view(flat), mean_rows, rstd_rows, x.contiguous().view(flat),
+                    weight.defined() ? weight.contiguous().view(row) : Tensor(),
+                    bias.defined() ? bias.contiguous().view(row) : Tensor(), eps);
+  }
+  if (needs_grad({&x, &weight, &bias})) {
+    LayerNormSaved saved{SavedTensor::input(x),
+                         weight.defined() ? SavedTensor::input(weight) : SavedTensor(),
+                         SavedTensor::input(mean_rows),
+                         SavedTensor::input(rstd_rows),
+                         normalized_shape,
+                         dims,
+                         eps,
+                         weight.defined(),
+                         bias.defined()};
+    record<LayerNormSaved>("LayerNormBackward", layer_norm_backward, std::move(saved), {&x, &weight, &bias},
+                           {&out});
+  }
+  return out;
+}
+
 }  // namespace
 
 void register_normalization_ops(std::vector<OpInfo>& ops) {
-  ops.push_back({"layer_norm", true, nullptr, nullptr, "mean var sub add rsqrt mul"});
+  auto has_layer_norm = [](const backend::Kernels& k) {
+    return k.layer_norm != nullptr && k.layer_norm_backward != nullptr;
+  };
+  ops.push_back(
+      {"layer_norm", true, reinterpret_cast<const void*>(&layer_norm_backward), has_layer_norm, {}});
   ops.push_back({"batch_norm", true, nullptr, nullptr, "mean var sub add rsqrt mul reshape"});
   ops.push_back({"group_norm", true, nullptr, nullptr, "mean var sub add rsqrt mul reshape"});
   ops.push_back({"rms_norm", true, nullptr, nullptr, "mean mul add rsqrt"});
@@ -90,6 +185,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   const Shape dims = ops::trailing_dims("layer_norm", x, normalized_shape);
   ops::check_companion("layer_norm", "weight", weight, normalized_shape, x);
   ops::check_companion("layer_norm", "bias", bias, normalized_shape, x);
+  if (ops::has_layer_norm_kernel(x))
+    return ops::layer_norm_fused(x, normalized_shape, dims, weight, bias, eps);
   return ops::affine(ops::standardize(x, dims, eps), weight, bias, normalized_shape);
 }
 

@@ -189,3 +189,41 @@ TEST(RmsNorm, Errors) {
   EXPECT_ERROR(F::rms_norm(zeros({2, 3}), {3}, zeros({2, 3})),
                "[rms_norm] weight has shape [2, 3], expected [3]");
 }
+
+// The fused kernels against the same formula composed from public ops, on rows longer than the
+// kernel's summing block and more rows than one block of the weight-gradient sums, with and
+// without the affine parameters, and in float32.
+TEST(LayerNorm, FusedKernelsMatchTheComposedFormula) {
+  auto reference = [](const Tensor& x, const Tensor& w, const Tensor& b) {
+    const Tensor centered = x - mean(x, {-1}, true);
+    Tensor y = centered * rsqrt(var(x, {-1}, 0, true) + 1e-5);
+    if (w.defined()) y = y * w;
+    if (b.defined()) y = y + b;
+    return y;
+  };
+  for (DType dtype : {kFloat64, kFloat32}) {
+    for (int affine = 0; affine < 3; ++affine) {
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + " affine " + std::to_string(affine));
+      Generator gen(11);
+      const Tensor x0 = (randn({70, 300}, {.dtype = kFloat64}, &gen) * 2.0 + 3.0).to(dtype);
+      const Tensor g = randn({70, 300}, {.dtype = kFloat64}, &gen).to(dtype);
+      const Tensor w0 = affine >= 1 ? randn({300}, {.dtype = kFloat64}, &gen).to(dtype) : Tensor();
+      const Tensor b0 = affine >= 2 ? randn({300}, {.dtype = kFloat64}, &gen).to(dtype) : Tensor();
+      std::vector<Tensor> got, want;
+      for (int fused = 0; fused < 2; ++fused) {
+        Tensor x = x0.detach().requires_grad_();
+        Tensor w = w0.defined() ? w0.detach().requires_grad_() : Tensor();
+        Tensor b = b0.defined() ? b0.detach().requires_grad_() : Tensor();
+        Tensor y = fused ? F::layer_norm(x, {300}, w, b) : reference(x, w, b);
+        y.backward(g);
+        auto& dst = fused ? got : want;
+        dst = {y, x.grad(), w.defined() ? w.grad() : Tensor(), b.defined() ? b.grad() : Tensor()};
+      }
+      const double tol = dtype == kFloat64 ? 1e-10 : 2e-5;
+      for (size_t k = 0; k < got.size(); ++k) {
+        ASSERT_EQ(got[k].defined(), want[k].defined()) << k;
+        if (got[k].defined()) test::expect_values(got[k], want[k].to(kFloat64).to_vector<double>(), tol, tol);
+      }
+    }
+  }
+}

@@ -11,4 +11,5 @@ void register_indexing(Kernels& k);
 void register_random(Kernels& k);
 void register_conv(Kernels& k);
 void register_pooling(Kernels& k);
+void register_normalization(Kernels& k);  // backend/cpu/normalization.cpp
 }  // namespace strata::backend::cpu
