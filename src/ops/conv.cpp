@@ -8,11 +8,29 @@
 // (weight^T @ x, then col2im), so each one's input gradient is the other op, and both weight
 // gradients are (cols side) @ cols^T. Three GEMM helpers cover all six products.
 //
-// A GEMM covers the whole batch one of two ways (choose_layout): one [C_cs/g, C_img*KK/g] x
+// A GEMM covers the whole batch one of two ways (per_sample()): one [C_cs/g, C_img*KK/g] x
 // [C_img*KK/g, N*L] product per group, which needs the cols side channels-first ([C_cs, N*L]: one
 // permuting copy), or N products of [.., L] straight on the [N, C_cs, L] tensors (a batched bmm with
-// the weight broadcast). Measured on LeNet's two layers (benchmarks/conv_libraries.cpp): see
-// kPerSampleMinPixels.
+// the weight broadcast). Without groups, conv2d's bias rides in the product (a row of ones in cols).
+//
+// oneDNN or im2col + GEMM, by measurement (benchmarks/conv_libraries.cpp: forward + backward of
+// LeNet's two convolutions at batch 64, float32, and the whole LeNet training step; 2-core Zen 3
+// VM shared with other builds at load 9-14, so each figure is the minimum of 8 runs, in ms of CPU
+// time at one thread and of wall time at two):
+//                                  strata   oneDNN (NCHW)   libtorch (oneDNN inside)
+//   conv1 1->32, no input grad      3.9        4.9            19.2
+//   conv2 32->64                   20.7       18.1            17.5
+//   LeNet step                     45.6        -              63.5
+//   2 threads: conv1 / conv2     8.2 / 27.1  729 / 75      131 / 252  (OpenMP threads spinning on
+//                                                                      a loaded machine)
+//   strata's layouts: conv1 per-sample 3.9 vs one GEMM 4.7; conv2 one GEMM 20.7 vs per-sample 22.0
+//   (hence kPerSampleMinPixels between their 121 and 676 output pixels).
+// oneDNN in the layouts it prefers ("any", reorders from/to NCHW counted) was no faster than on
+// NCHW (conv2 21.2 vs 21.6 in an earlier, noisier run). Choice: im2col + GEMM. oneDNN's ~12% on
+// conv2 at one thread is offset by conv1, and it would bring a second compute library with its own
+// OpenMP thread pool beside strata's pool and OpenBLAS (global thread state, and spinning threads
+// that collapse under load); what separates strata's LeNet step from its target is elsewhere (the
+// relu backward and max pooling passes take about a third of the step, the convolutions ~45%).
 //
 // The gradient: when backward records nothing (the common case) it runs the GEMM helpers directly,
 // reusing the forward's cols for the weight gradient. Under create_graph it is written with the

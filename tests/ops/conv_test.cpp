@@ -305,3 +305,43 @@ TEST(Conv2d, Errors) {
   EXPECT_ERROR(F::conv_transpose2d(rnd({1, 3, 1, 1}, 45), rnd({3, 2, 1, 1}, 46), {}, {.padding = 1}),
                "gives an output of -1x-1");
 }
+
+TEST(Conv2d, KernelAndComposedGradientsAgree) {
+  // create_graph runs the differentiable gradient (ops composed); a plain backward runs the GEMM
+  // helpers directly, on both layouts. They must agree.
+  for (const Shape& xs : {Shape{2, 2, 6, 7}, Shape{2, 2, 18, 33}}) {
+    for (int64_t groups : {1, 2}) {
+      SCOPED_TRACE(fmt::format("x {} groups {}", xs.str(), groups));
+      const F::Conv2dOptions o{.stride = {1, 2}, .padding = {2, 1}, .dilation = {2, 1}, .groups = groups};
+      const Tensor g = rnd({2, 4, xs[2], (xs[3] + 2 - 3) / 2 + 1}, 50);
+      std::vector<Tensor> grads[2];
+      for (int composed = 0; composed < 2; ++composed) {
+        const Tensor x = leaf(xs, 51), w = leaf({4, 2 / groups, 3, 3}, 52), b = leaf({4}, 53);
+        F::conv2d(x, w, b, o).backward(g, false, composed == 1);
+        grads[composed] = {x.grad().detach(), w.grad().detach(), b.grad().detach()};
+      }
+      for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(allclose(grads[0][i], grads[1][i], 1e-10, 1e-10)) << i;
+    }
+  }
+}
+
+TEST(Conv2d, NoInputChannelsGivesTheBias) {
+  const Tensor x = test::empty_leaf({2, 0, 4, 4}), w = test::empty_leaf({3, 0, 2, 2}), b = leaf({3}, 54);
+  const Tensor y = F::conv2d(x, w, b);
+  EXPECT_EQ(y.shape(), Shape({2, 3, 3, 3}));
+  EXPECT_TRUE(allclose(y, b.detach().reshape({1, 3, 1, 1}).expand({2, 3, 3, 3})));
+  y.sum().backward();
+  expect_values(b.grad(), {18, 18, 18});
+  EXPECT_EQ(w.grad().shape(), w.shape());
+  const Tensor yn = F::conv2d(x.detach(), w.detach());
+  EXPECT_EQ(yn.abs().sum().item<double>(), 0.0);
+}
+
+TEST(ConvTranspose2d, EmptyBatch) {
+  const Tensor x = test::empty_leaf({0, 2, 3, 3}), w = leaf({2, 3, 2, 2}, 55), b = leaf({3}, 56);
+  const Tensor y = F::conv_transpose2d(x, w, b, {.stride = 2});
+  EXPECT_EQ(y.shape(), Shape({0, 3, 6, 6}));
+  y.sum().backward();
+  expect_values(b.grad(), {0, 0, 0});
+  EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);
+}
