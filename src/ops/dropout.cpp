@@ -8,6 +8,7 @@
 // The mask is written by a loop here rather than by a backend kernel because the kernel table
 // (src/backend/kernels.h) has no slot for it yet; the CPU loop below is that kernel in waiting
 // (a `dropout_mask(mask, out, x, p, key)` slot would take it as it is).
+#include <algorithm>
 #include <cmath>
 
 #include "core/parallel.h"
@@ -41,26 +42,44 @@ Grads dropout_backward(const DropoutSaved& s, const Grads& g) {
 }
 
 // Fills `mask` (contiguous) with 0 / scale and, when `x` and `out` are given (contiguous, same
-// dtype), writes out = x * mask in the same pass.
+// dtype), writes out = x * mask in the same pass. Element i's uniform is half of the hash of pair
+// i / 2 (the low half for even i). The hashes of a block are made first (scalar 64-bit products),
+// then the block is masked in a loop the compiler vectorises.
 template <typename T>
 void fill_mask(T* mask, T* out, const T* x, int64_t n, uint64_t threshold, uint64_t key, T scale) {
-  // Pairs of elements share one hash: chunks start on even indices.
+  constexpr int64_t kPairs = 256;
+  const auto sthr = static_cast<int32_t>(static_cast<uint32_t>(threshold) ^ 0x80000000U);
   const int64_t pairs = (n + 1) / 2;
   auto body = [&](int64_t begin, int64_t end) {
-    for (int64_t pr = begin; pr < end; ++pr) {
-      const uint64_t h = mix(key + static_cast<uint64_t>(pr) * 0x9E3779B97F4A7C15ULL);
-      const int64_t i = 2 * pr;
-      const T m0 = (h & 0xFFFFFFFFULL) >= threshold ? scale : T(0);
-      mask[i] = m0;
-      if (out) out[i] = x[i] * m0;
-      if (i + 1 < n) {
-        const T m1 = (h >> 32) >= threshold ? scale : T(0);
-        mask[i + 1] = m1;
-        if (out) out[i + 1] = x[i + 1] * m1;
+    uint32_t u[2 * kPairs];
+    for (int64_t p0 = begin; p0 < end; p0 += kPairs) {
+      const int64_t np = std::min(kPairs, end - p0);
+      for (int64_t j = 0; j < np; ++j) {
+        const uint64_t h = mix(key + static_cast<uint64_t>(p0 + j) * 0x9E3779B97F4A7C15ULL);
+        u[2 * j] = static_cast<uint32_t>(h);
+        u[2 * j + 1] = static_cast<uint32_t>(h >> 32);
+      }
+      const int64_t i0 = 2 * p0, len = std::min(2 * np, n - i0);
+      // u >= thr as a signed comparison of the sign-flipped values (SSE2 has only signed ones),
+      // and a product instead of a select: no branch, so the loops vectorise.
+      T* m = mask + i0;
+      if (out) {
+        T* o = out + i0;
+        const T* xi = x + i0;
+        for (int64_t i = 0; i < len; ++i) {
+          const T mi = static_cast<T>(static_cast<int32_t>(u[i] ^ 0x80000000U) >= sthr) * scale;
+          m[i] = mi;
+          o[i] = xi[i] * mi;
+        }
+      } else {
+        for (int64_t i = 0; i < len; ++i)
+          m[i] = static_cast<T>(static_cast<int32_t>(u[i] ^ 0x80000000U) >= sthr) * scale;
       }
     }
   };
-  detail::parallel_for(0, pairs, 1 << 14, body);
+  // Chunks of whole blocks, so that a block's pairs never straddle two chunks' element ranges.
+  detail::parallel_for(0, (pairs + kPairs - 1) / kPairs, 64,
+                       [&](int64_t b, int64_t e) { body(b * kPairs, std::min(e * kPairs, pairs)); });
 }
 
 }  // namespace
