@@ -1,4 +1,7 @@
 // The strata side of strata_bench: each workload written the way a user would write it.
+#include <strata/nn/conv.h>
+#include <strata/nn/functional/pooling.h>
+#include <strata/nn/transformer.h>
 #include <strata/strata.h>
 #include <strata/threads.h>
 
@@ -145,6 +148,51 @@ void layernorm_fwd_bwd(benchmark::State& state) {
   });
 }
 
+struct LeNet : nn::Module {
+  nn::Conv2d conv1{1, 32, 3};
+  nn::Conv2d conv2{32, 64, 3};
+  nn::Linear fc1{1600, 128};
+  nn::Linear fc2{128, 10};
+  Tensor forward(const Tensor& x) {
+    Tensor h = F::max_pool2d(F::relu(conv1(x)), 2);
+    h = F::max_pool2d(F::relu(conv2(h)), 2);
+    return fc2(F::relu(fc1(h.flatten(1))));
+  }
+  STRATA_MODULE(LeNet, conv1, conv2, fc1, fc2)
+};
+
+void lenet_step(benchmark::State& state) {
+  guarded(state, [&] {
+    LeNet model;
+    strata::optim::SGD opt(model.parameters(), {.lr = 0.01, .momentum = 0.9});
+    Tensor x = strata::randn({64, 1, 28, 28});
+    Tensor y = strata::randint(0, 10, {64});
+    for (auto _ : state) {
+      opt.zero_grad();
+      Tensor loss = F::cross_entropy(model(x), y);
+      loss.backward();
+      opt.step();
+      benchmark::DoNotOptimize(loss.data_ptr());
+    }
+  });
+}
+
+// The same (seq, batch, d) layout libtorch 1.13 is fed.
+void transformer_fwd_bwd(benchmark::State& state) {
+  guarded(state, [&] {
+    nn::TransformerEncoderLayer layer(256, 4, 1024);
+    std::vector<Tensor> params = layer.parameters();
+    Tensor x = strata::randn({128, 16, 256});
+    Tensor g = strata::randn({128, 16, 256});
+    for (auto _ : state) {
+      Tensor y = layer(x);
+      (y * g).sum().backward();
+      benchmark::DoNotOptimize(params[0].grad().data_ptr());
+      layer.zero_grad();
+    }
+  });
+}
+
 }  // namespace
 
 WorkloadFns strata_workloads(int threads) {
@@ -160,6 +208,8 @@ WorkloadFns strata_workloads(int threads) {
   fns.at(workload_index("sgemm_4096")) = sgemm_4096;
   fns.at(workload_index("softmax_fwd_bwd")) = softmax_fwd_bwd;
   fns.at(workload_index("layernorm_fwd_bwd")) = layernorm_fwd_bwd;
+  fns.at(workload_index("lenet_step")) = lenet_step;
+  fns.at(workload_index("transformer_fwd_bwd")) = transformer_fwd_bwd;
   return fns;
 }
 
