@@ -64,6 +64,7 @@ Tensor GroupNorm::forward(const Tensor& x) {
   if (!x.is_floating_point())
     fail("{}: input {} is not floating point; convert it with x.to(strata::kFloat32)",
          detail::module_label(*this), x.describe());
+  detail::check_input_dtype(*this, x, weight);
   if (weight.defined() && !(x.device() == weight.device()))
     fail(
         "{}: {}.weight is on {}, input is on {}. Move the input with x.to({}) or the model with model.to({})",

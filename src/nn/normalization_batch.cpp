@@ -53,6 +53,7 @@ Tensor BatchNormBase::forward(const Tensor& x) {
     fail("{}: input {} is not floating point; convert it with x.to(strata::kFloat32)", module_label(*this),
          x.describe());
   const Tensor& any_state = weight.defined() ? static_cast<const Tensor&>(weight) : running_mean;
+  check_input_dtype(*this, x, any_state);
   if (any_state.defined() && !(x.device() == any_state.device()))
     fail(
         "{}: the layer's tensors are on {}, input is on {}. Move the input with x.to({}) or the model with "

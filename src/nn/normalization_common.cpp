@@ -27,6 +27,15 @@ void check_normalized_shape(const char* type, const Shape& shape) {
     if (s < 0) fail("[{}] normalized_shape {} has a negative size", type, shape.str());
 }
 
+void check_input_dtype(const Module& m, const Tensor& x, const Tensor& state) {
+  if (state.defined() && state.dtype() != x.dtype())
+    fail(
+        "{}: input {} is {} but the layer's tensors are {}; convert the input to {} or the model with "
+        "model.to({})",
+        module_label(m), x.shape().str(), dtype_name(x.dtype()), dtype_name(state.dtype()),
+        dtype_name(state.dtype()), dtype_name(x.dtype()));
+}
+
 void check_trailing_input(const Module& m, const Tensor& x, const Shape& normalized_shape,
                           const Tensor& param) {
   if (!x.defined()) fail("{}: the input is an undefined tensor", module_label(m));
@@ -42,6 +51,7 @@ void check_trailing_input(const Module& m, const Tensor& x, const Shape& normali
   if (!x.is_floating_point())
     fail("{}: input {} is not floating point; convert it with x.to(strata::kFloat32)", module_label(m),
          x.describe());
+  check_input_dtype(m, x, param);
   if (param.defined() && !(x.device() == param.device()))
     fail(
         "{}: {}.weight is on {}, input is on {}. Move the input with x.to({}) or the model with model.to({})",

@@ -16,6 +16,9 @@ std::string module_label(const Module& m);
 
 /// Throws unless `shape` is a non-empty list of sizes >= 0.
 void check_normalized_shape(const char* type, const Shape& shape);
+/// Throws, naming the module, when `state` (a parameter or buffer; may be undefined) has another
+/// floating dtype than x.
+void check_input_dtype(const Module& m, const Tensor& x, const Tensor& state);
 /// Throws, naming the module, unless x is a defined floating-point tensor ending in
 /// `normalized_shape` on the device of `param` (when defined).
 void check_trailing_input(const Module& m, const Tensor& x, const Shape& normalized_shape,

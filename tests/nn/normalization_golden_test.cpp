@@ -261,6 +261,17 @@ TEST(NormModules, ErrorsNameTheLayerAndItsConfiguration) {
   nn::BatchNorm1d bn(2);
   bn.eval();
   expect_error([&] { bn(strata::zeros({2, 2}, {.dtype = strata::kInt64})); }, "is not floating point");
+  expect_error(
+      [&] {
+        bn(strata::zeros({2, 2}, {.dtype = strata::kFloat64}));
+      },
+      "input [2, 2] is float64 but the layer's tensors are float32");
+  expect_error([&] { net.gn(strata::zeros({2, 4}, {.dtype = strata::kFloat64})); }, "Net.gn (GroupNorm 2, 4");
+  expect_error(
+      [&] {
+        net.rms(strata::zeros({2, 6}, {.dtype = strata::kFloat64}));
+      },
+      "is float64 but the layer's tensors are float32");
   // eval accepts a batch of one (it uses the running statistics).
   EXPECT_EQ(bn(strata::zeros({1, 2})).shape(), strata::Shape({1, 2}));
 }

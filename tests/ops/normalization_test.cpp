@@ -227,3 +227,22 @@ TEST(LayerNorm, FusedKernelsMatchTheComposedFormula) {
     }
   }
 }
+
+// The weight and bias gradients sum fixed blocks of rows: the same bits on any number of threads.
+TEST(LayerNorm, GradientsDoNotDependOnTheThreadCount) {
+  const int threads = get_num_threads();
+  std::vector<std::vector<float>> runs;
+  for (int t : {1, 2}) {
+    set_num_threads(t);
+    Generator gen(5);
+    Tensor x = randn({512, 128}, {}, &gen).requires_grad_();
+    Tensor w = randn({128}, {}, &gen).requires_grad_(), b = randn({128}, {}, &gen).requires_grad_();
+    F::layer_norm(x, {128}, w, b).backward(randn({512, 128}, {}, &gen));
+    std::vector<float> all = x.grad().to_vector<float>();
+    for (const Tensor& p : {w.grad(), b.grad()})
+      for (float v : p.to_vector<float>()) all.push_back(v);
+    runs.push_back(all);
+  }
+  set_num_threads(threads);
+  EXPECT_EQ(runs[0], runs[1]);
+}
