@@ -26,11 +26,16 @@
 //   strata's layouts: conv1 per-sample 3.9 vs one GEMM 4.7; conv2 one GEMM 20.7 vs per-sample 22.0
 //   (hence kPerSampleMinPixels between their 121 and 676 output pixels).
 // oneDNN in the layouts it prefers ("any", reorders from/to NCHW counted) was no faster than on
-// NCHW (conv2 21.2 vs 21.6 in an earlier, noisier run). Choice: im2col + GEMM. oneDNN's ~12% on
-// conv2 at one thread is offset by conv1, and it would bring a second compute library with its own
-// OpenMP thread pool beside strata's pool and OpenBLAS (global thread state, and spinning threads
-// that collapse under load); what separates strata's LeNet step from its target is elsewhere (the
-// relu backward and max pooling passes take about a third of the step, the convolutions ~45%).
+// NCHW in a first, noisier run (conv2 21.2 vs 21.6), but was in a second (16.6 vs 19.5; strata
+// 20.6, libtorch 18.5; conv1 strata 4.6, oneDNN 5.0, libtorch 21.7; LeNet step 47.4 vs 57.9).
+// Folding the input gradient's cols back a few samples at a time (to keep them in cache between
+// the GEMM and col2im) measured no faster on conv2 (18.0-24.7 vs 19.4-27.0 ms at one thread,
+// slightly slower at two), so image_from makes one product.
+// Choice: im2col + GEMM. oneDNN is 5-20% faster on conv2 at one thread (2-4 ms of a ~45 ms step),
+// slower on conv1, and would bring a second compute library with its own OpenMP thread pool beside
+// strata's pool and OpenBLAS (global thread state, and spinning threads that collapse on a loaded
+// machine: the 2-thread row). The rest of the step weighs more: in a profile of strata's LeNet step
+// the relu backward and max pooling passes take about a third, the convolutions about 45%.
 //
 // The gradient: when backward records nothing (the common case) it runs the GEMM helpers directly,
 // reusing the forward's cols for the weight gradient. Under create_graph it is written with the

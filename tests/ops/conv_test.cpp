@@ -345,3 +345,13 @@ TEST(ConvTranspose2d, EmptyBatch) {
   expect_values(b.grad(), {0, 0, 0});
   EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);
 }
+
+TEST(ConvTranspose2d, ManyOutputChannels) {
+  // 64 * 3 * 3 rows of 225 columns per sample (one GEMM over the batch, then col2im).
+  const Tensor x = rnd({3, 2, 15, 15}, 57), w = rnd({2, 64, 3, 3}, 58);
+  Shape want_shape;
+  const auto want = direct_conv_transpose(x, w, {}, 0, 0, want_shape);
+  const Tensor y = F::conv_transpose2d(x, w);
+  ASSERT_EQ(y.shape(), want_shape);
+  expect_values(y, want, 1e-10);
+}
