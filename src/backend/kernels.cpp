@@ -18,6 +18,7 @@ const Kernels& cpu_kernels() {
     cpu::register_matmul(k);
     cpu::register_indexing(k);
     cpu::register_random(k);
+    cpu::register_dropout_mask(k);
     cpu::register_conv(k);
     cpu::register_pooling(k);
     cpu::register_optim_update(k);

@@ -123,9 +123,11 @@ struct Kernels {
   /// Fills dst with uniform [lo, hi) or normal(mean, std) values from the generator.
   void (*uniform)(const Tensor& dst, double lo, double hi, Generator& gen) = nullptr;
   void (*normal)(const Tensor& dst, double mean, double std, Generator& gen) = nullptr;
-  /// One Adam/AdamW step in place, in one pass, in the order of operations of PyTorch 1.13's
-  /// single-tensor Adam. All operands contiguous, of one floating dtype and shape;
-  /// max_exp_avg_sq is undefined unless amsgrad.
+  /// Inverted dropout: mask (contiguous, float32 or float64) = `scale` where the uniform hashed from
+  /// (key, element index) is at or above threshold / 2^32, else 0; when x and out are defined
+  /// (contiguous, mask's dtype) also out = x * mask, in the same pass.
+  void (*dropout_mask)(const Tensor& mask, const Tensor& out, const Tensor& x, uint64_t threshold,
+                       uint64_t key, double scale) = nullptr;
   // ---- convolution (backend/cpu/conv.cpp) ----
   /// cols [C * kernel_h * kernel_w, N * out_h * out_w] = the windows of x [N, C, H, W] unfolded for a
   /// GEMM: row (c * kernel_h + kh) * kernel_w + kw, column (n * out_h + oh) * out_w + ow holds
@@ -160,6 +162,9 @@ struct Kernels {
   /// grad_x is overwritten with the adjoint of adaptive_avg_pool2d.
   void (*adaptive_avg_pool2d_backward)(const Tensor& grad_x, const Tensor& grad_out) = nullptr;
 
+  /// One Adam/AdamW step in place, in one pass, in the order of operations of PyTorch 1.13's
+  /// single-tensor Adam. All operands contiguous, of one floating dtype and shape;
+  /// max_exp_avg_sq is undefined unless amsgrad.
   void (*adam_update)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                       const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamScalars& s) = nullptr;
 

@@ -9,6 +9,7 @@ void register_softmax(Kernels& k);
 void register_matmul(Kernels& k);
 void register_indexing(Kernels& k);
 void register_random(Kernels& k);
+void register_dropout_mask(Kernels& k);
 void register_conv(Kernels& k);
 void register_pooling(Kernels& k);
 void register_normalization(Kernels& k);  // backend/cpu/normalization.cpp
