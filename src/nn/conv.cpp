@@ -14,15 +14,15 @@ namespace {
 namespace F = functional;
 
 // PyTorch's tuple repr: "(3, 3)", or "(3,)" in 1-d.
-std::string tuple_str(int64_t nd, const F::IntPair& p) {
+std::string tuple_str(int64_t nd, const F::Size2& p) {
   return nd == 1 ? fmt::format("({},)", p.w) : fmt::format("({}, {})", p.h, p.w);
 }
 // Compact form for messages: "3" in 1-d or when equal ("stride=1"), else "3x5".
-std::string short_str(int64_t nd, const F::IntPair& p) {
+std::string short_str(int64_t nd, const F::Size2& p) {
   return nd == 1 || p.h == p.w ? std::to_string(p.w) : fmt::format("{}x{}", p.h, p.w);
 }
-bool is(const F::IntPair& p, int64_t v) { return p.h == v && p.w == v; }
-F::IntPair padding_pair(const F::Padding& p) { return {p.h, p.w}; }
+bool is(const F::Size2& p, int64_t v) { return p.h == v && p.w == v; }
+F::Size2 padding_pair(const F::Padding& p) { return {p.h, p.w}; }
 
 }  // namespace
 
@@ -191,8 +191,8 @@ Tensor Conv1d::forward(const Tensor& x) {
 
 std::string Conv1d::extra_repr() const { return config_.repr(bias.defined()); }
 
-Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, F::IntPair kernel_size, F::IntPair stride,
-               F::Padding padding, F::IntPair dilation, int64_t groups, bool bias,
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, F::Size2 kernel_size, F::Size2 stride,
+               F::Padding padding, F::Size2 dilation, int64_t groups, bool bias,
                std::string_view padding_mode)
     : config_{"Conv2d", 2,        false, in_channels, out_channels, kernel_size,
               stride,   dilation, 0,     padding,     groups,       std::string(padding_mode)} {
@@ -215,10 +215,9 @@ Tensor Conv2d::forward(const Tensor& x) {
 
 std::string Conv2d::extra_repr() const { return config_.repr(bias.defined()); }
 
-ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, F::IntPair kernel_size,
-                                 F::IntPair stride, F::IntPair padding, F::IntPair output_padding,
-                                 int64_t groups, bool bias, F::IntPair dilation,
-                                 std::string_view padding_mode)
+ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, F::Size2 kernel_size,
+                                 F::Size2 stride, F::Size2 padding, F::Size2 output_padding, int64_t groups,
+                                 bool bias, F::Size2 dilation, std::string_view padding_mode)
     : config_{"ConvTranspose2d",
               2,
               true,

@@ -15,7 +15,7 @@ namespace {
 struct Args {
   const char* op;
   int64_t nd;  // spatial dims: 1 or 2
-  nn::functional::IntPair stride, dilation, output_padding{0};
+  nn::functional::Size2 stride, dilation, output_padding{0};
   nn::functional::Padding padding;
   int64_t groups;
 };

@@ -24,9 +24,9 @@ const Json& fixture() {
   return j;
 }
 
-nn::functional::IntPair pair_of(const Json& v) {
+nn::functional::Size2 pair_of(const Json& v) {
   const auto p = v.get<std::vector<int64_t>>();
-  return p.size() == 1 ? nn::functional::IntPair(p[0]) : nn::functional::IntPair(p[0], p[1]);
+  return p.size() == 1 ? nn::functional::Size2(p[0]) : nn::functional::Size2(p[0], p[1]);
 }
 
 nn::functional::Padding padding_of(const Json& v) {

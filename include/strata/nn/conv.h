@@ -26,7 +26,7 @@ struct ConvConfig {
   int64_t nd;        // spatial dims
   bool transposed;
   int64_t in_channels, out_channels;
-  functional::IntPair kernel_size, stride, dilation, output_padding{0};
+  functional::Size2 kernel_size, stride, dilation, output_padding{0};
   functional::Padding padding;
   int64_t groups;
   std::string padding_mode;
@@ -67,8 +67,8 @@ class Conv1d : public Module {
 
 class Conv2d : public Module {
  public:
-  Conv2d(int64_t in_channels, int64_t out_channels, functional::IntPair kernel_size,
-         functional::IntPair stride = 1, functional::Padding padding = 0, functional::IntPair dilation = 1,
+  Conv2d(int64_t in_channels, int64_t out_channels, functional::Size2 kernel_size,
+         functional::Size2 stride = 1, functional::Padding padding = 0, functional::Size2 dilation = 1,
          int64_t groups = 1, bool bias = true, std::string_view padding_mode = "zeros");
 
   /// x [N, in_channels, H, W] or [in_channels, H, W].
@@ -90,10 +90,10 @@ class Conv2d : public Module {
 /// output_padding + 1. PyTorch's argument order (output_padding, groups, bias, then dilation).
 class ConvTranspose2d : public Module {
  public:
-  ConvTranspose2d(int64_t in_channels, int64_t out_channels, functional::IntPair kernel_size,
-                  functional::IntPair stride = 1, functional::IntPair padding = 0,
-                  functional::IntPair output_padding = 0, int64_t groups = 1, bool bias = true,
-                  functional::IntPair dilation = 1, std::string_view padding_mode = "zeros");
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, functional::Size2 kernel_size,
+                  functional::Size2 stride = 1, functional::Size2 padding = 0,
+                  functional::Size2 output_padding = 0, int64_t groups = 1, bool bias = true,
+                  functional::Size2 dilation = 1, std::string_view padding_mode = "zeros");
 
   /// x [N, in_channels, H, W] or [in_channels, H, W].
   Tensor forward(const Tensor& x);

@@ -15,17 +15,10 @@
 #include <string>
 #include <string_view>
 
+#include "strata/nn/functional/size.h"
 #include "strata/tensor.h"
 
 namespace strata::nn::functional {
-
-/// A size for each spatial dim: `2` means 2 on every dim, `{2, 1}` is (height, width).
-struct IntPair {
-  int64_t h = 0, w = 0;
-  IntPair(int v) : h(v), w(v) {}      // NOLINT(google-explicit-constructor): `.stride = 2`
-  IntPair(int64_t v) : h(v), w(v) {}  // NOLINT(google-explicit-constructor)
-  IntPair(int64_t h_, int64_t w_) : h(h_), w(w_) {}
-};
 
 /// Zero padding: a number for every side, `{h, w}` per dim (2-d only), or "same" (the output keeps
 /// the input's size; stride 1 only; an even kernel pads one more on the far side, as PyTorch does)
@@ -49,21 +42,21 @@ struct Conv1dOptions {
 };
 
 struct Conv2dOptions {
-  IntPair stride = 1;
+  Size2 stride = 1;
   Padding padding = 0;
-  IntPair dilation = 1;
+  Size2 dilation = 1;
   int64_t groups = 1;
 };
 
 struct ConvTranspose2dOptions {
-  IntPair stride = 1;
+  Size2 stride = 1;
   /// Removes `dilation * (kernel - 1) - padding` of zero padding from each side of the input.
-  IntPair padding = 0;
+  Size2 padding = 0;
   /// Extra rows/columns on the far side of the output, to pick among the input sizes a strided
   /// conv2d maps to one output size; smaller than stride or dilation.
-  IntPair output_padding = 0;
+  Size2 output_padding = 0;
   int64_t groups = 1;
-  IntPair dilation = 1;
+  Size2 dilation = 1;
 };
 
 /// x [N, C_in, L] (or [C_in, L]), weight [C_out, C_in / groups, K] -> [N, C_out, L_out].

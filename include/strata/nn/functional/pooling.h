@@ -16,17 +16,10 @@
 #include <optional>
 #include <utility>
 
+#include "strata/nn/functional/size.h"
 #include "strata/tensor.h"
 
 namespace strata::nn::functional {
-
-/// A size for the two pooled dims: one number for both (`2`) or `{h, w}`.
-struct Size2 {
-  int64_t h, w;
-  bool pair;  ///< given as {h, w}: a module's repr then prints a tuple, as PyTorch's
-  Size2(int64_t both) : h(both), w(both), pair(false) {}  // NOLINT(google-explicit-constructor): 2 is 2x2
-  Size2(int64_t h_, int64_t w_) : h(h_), w(w_), pair(true) {}
-};
 
 /// The largest value of each window. `stride` defaults to `kernel_size`; padding is -infinity.
 /// A NaN in a window wins.
