@@ -27,6 +27,8 @@ enum class BinaryOp : uint8_t {
   LogicalAnd,
   LogicalOr,
   LogicalXor,
+  /// b <= 0 ? 0 : a (relu's gradient: a the incoming gradient, b relu's output; NaN passes a).
+  ReluBackward,
 };
 enum class UnaryOp : uint8_t {
   Neg,

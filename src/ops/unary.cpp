@@ -62,7 +62,14 @@ Grads sigmoid_backward(const UnarySaved& s, const Grads& g) {
   return {g[0] * y * (1.0 - y)};
 }
 Grads relu_backward(const UnarySaved& s, const Grads& g) {
-  return {where(Y(s, "ReluBackward") > 0, g[0], scalar_tensor(0, g[0].dtype()))};
+  const Tensor y = Y(s, "ReluBackward");
+  // Zero where the output is <= 0; a NaN passes the gradient, as PyTorch's threshold_backward. Under
+  // create_graph the gradient is recorded, so it is written with ops; otherwise one kernel pass.
+  if (is_grad_enabled() || g[0].shape() != y.shape() || g[0].dtype() != y.dtype())
+    return {where(y <= 0, scalar_tensor(0, g[0].dtype()), g[0])};
+  Tensor out = empty_tensor(y.shape(), y.dtype(), y.device());
+  backend::kernels(y.device(), "relu").binary(backend::BinaryOp::ReluBackward, out, g[0], y, 1);
+  return {out};
 }
 Grads gelu_backward(const UnarySaved& s, const Grads& g) {
   const Tensor x = X(s, "GeluBackward");

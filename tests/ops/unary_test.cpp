@@ -141,3 +141,21 @@ TEST(Unary, Errors) {
   expect_error([&] { sigmoid(Tensor()); }, "[sigmoid] operand 0 is an undefined tensor");
   expect_error([&] { zeros({2}, {.dtype = kFloat16}).exp(); }, "not implemented for dtype float16");
 }
+
+// relu's gradient is zero where its output is <= 0 and passes through a NaN, as PyTorch's
+// threshold_backward does; the one-pass kernel (plain backward) and the recorded form
+// (create_graph) agree.
+TEST(Unary, ReluGradientAtZeroAndNaN) {
+  const double nan = std::nan("");
+  for (bool create_graph : {false, true}) {
+    SCOPED_TRACE(create_graph ? "create_graph" : "plain backward");
+    Tensor x = tensor({-1.0, 0.0, 2.0, nan}).requires_grad_();
+    Tensor y = relu(x);
+    y.backward(tensor({5.0, 6.0, 7.0, 8.0}), /*retain_graph=*/false, create_graph);
+    const Tensor g = x.grad();
+    EXPECT_EQ(g.select(0, 0).item<double>(), 0.0);
+    EXPECT_EQ(g.select(0, 1).item<double>(), 0.0);
+    EXPECT_EQ(g.select(0, 2).item<double>(), 7.0);
+    EXPECT_EQ(g.select(0, 3).item<double>(), 8.0);
+  }
+}

@@ -253,6 +253,10 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return x != T(0) || y != T(0); });
     case BinaryOp::LogicalXor:
       return binary_loop<bool, T, T>(out, a, b, [](T x, T y) { return (x != T(0)) != (y != T(0)); });
+    case BinaryOp::ReluBackward:  // both values loaded first, so the select vectorises
+      if constexpr (!std::is_same_v<T, bool>)
+        return binary_loop<T, T, T>(out, a, b, [](T g, T y) { return y <= T(0) ? T(0) : g; });
+      break;
   }
   fail("[binary kernel] op {} is not defined for dtype {}", static_cast<int>(op), dtype_name(dtype_of_v<T>));
 }
