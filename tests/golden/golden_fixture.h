@@ -195,4 +195,23 @@ inline Json load_json(const std::string& path) {
   return Json::parse(in);
 }
 
+/// One layer case of tools/gen_nn_fixtures.py's format (also gen_conv_fixtures.py's): loads the
+/// case's parameters into `layer` (converted to the input's dtype), runs it, and compares the
+/// output, the input gradient and every parameter gradient of sum(output * upstream) with
+/// PyTorch's.
+inline void expect_layer_case_matches(strata::nn::Module& layer, const Json& c) {
+  strata::Tensor x = make_input(c.at("input"));
+  layer.to(x.dtype());
+  strata::nn::StateDict params;
+  for (const auto& [key, value] : c.at("params").items()) params.insert(key, make_input(value));
+  ASSERT_TRUE(layer.load_state_dict(params).ok());
+  x.requires_grad_();
+  strata::Tensor out = layer(x);
+  EXPECT_TRUE(matches("output", out, c.at("output")));
+  (out * make_input(c.at("upstream"))).sum().backward();
+  EXPECT_TRUE(matches("grad input", x.grad(), c.at("grad_input")));
+  for (const auto& [key, p] : layer.named_parameters())
+    EXPECT_TRUE(matches("grad " + key, p.grad(), c.at("grad_params").at(key)));
+}
+
 }  // namespace golden

@@ -61,18 +61,7 @@ TEST(ConvGolden, OutputsAndGradientsMatchPyTorch) {
     const std::string name = c.at("layer").get<std::string>();
     SCOPED_TRACE(name + " " + c.at("args").dump() + " " + c.at("input").at("dtype").get<std::string>());
     auto layer = make_layer(name, c.at("args"));
-    Tensor x = golden::make_input(c.at("input"));
-    layer->to(x.dtype());
-    nn::StateDict params;
-    for (const auto& [key, value] : c.at("params").items()) params.insert(key, golden::make_input(value));
-    ASSERT_TRUE(layer->load_state_dict(params).ok());
-    x.requires_grad_();
-    Tensor out = (*layer)(x);
-    EXPECT_TRUE(golden::matches("output", out, c.at("output")));
-    (out * golden::make_input(c.at("upstream"))).sum().backward();
-    EXPECT_TRUE(golden::matches("grad input", x.grad(), c.at("grad_input")));
-    for (const auto& [key, p] : layer->named_parameters())
-      EXPECT_TRUE(golden::matches("grad " + key, p.grad(), c.at("grad_params").at(key)));
+    golden::expect_layer_case_matches(*layer, c);
     std::ostringstream repr;
     repr << *layer;
     EXPECT_EQ(repr.str(), c.at("repr").get<std::string>());
